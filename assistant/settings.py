@@ -1,0 +1,132 @@
+"""The one typed settings object, read from the environment (``ASSISTANT_`` prefix) once at start-up.
+
+Everything the program persists lives under ``data_dir``; two processes with different data
+directories share nothing. Every field has a default that works offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+EmbedderKind = Literal["use", "sentence-transformers", "openai"]
+LLMKind = Literal["extractive", "llamacpp", "openai"]
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "survey-assistant"
+
+
+class Settings(BaseSettings):
+    """Settings of the assistant. Environment variables: ``ASSISTANT_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", frozen=True)
+
+    # --- state -------------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="The one directory for all persisted state (Chroma, keyword index, manifests, models).",
+    )
+    corpus_dir: Path = Field(
+        default=SOURCE_ROOT / "corpus",
+        description="Documents indexed by `index` when no path is given.",
+    )
+    collection: str = Field(default="survey", description="Name of the knowledge collection.")
+
+    # --- embeddings --------------------------------------------------------------------------
+    embedder: EmbedderKind = Field(
+        default="use",
+        description="Dense embedder: 'use' (packaged Google USE multilingual v3, offline), "
+        "'sentence-transformers' (a local folder or a hub id in embedding_model), or 'openai'.",
+    )
+    embedding_model: str = Field(
+        default="",
+        description="Model for the embedder: a sentence-transformers folder or hub id, or an OpenAI "
+        "embedding model name. Empty: the packaged all-MiniLM-L6-v2 / text-embedding-3-small.",
+    )
+    chroma_host: str = Field(
+        default="",
+        description="Host of a Chroma server (scale-out). Empty: embedded Chroma under data_dir.",
+    )
+    chroma_port: int = Field(default=8000, description="Port of the Chroma server.")
+
+    # --- chunking ----------------------------------------------------------------------------
+    chunk_max_tokens: int = Field(
+        default=320, ge=32, le=4096, description="Largest chunk, in cl100k tokens."
+    )
+    chunk_min_tokens: int = Field(
+        default=40, ge=0, description="Chunks smaller than this are merged with a neighbour in the same section."
+    )
+    chunk_overlap_sentences: int = Field(
+        default=1, ge=0, le=4, description="Sentences repeated from the end of one chunk at the start of the next."
+    )
+
+    # --- ingestion limits ----------------------------------------------------------------------
+    max_file_mb: float = Field(default=20.0, gt=0, description="Largest file accepted for indexing, in MB.")
+    parse_timeout_s: float = Field(default=30.0, gt=0, description="Longest time spent parsing one file.")
+
+    # --- retrieval -----------------------------------------------------------------------------
+    top_k: int = Field(default=5, ge=1, le=50, description="Passages returned by retrieval.")
+    relevance_threshold: float = Field(
+        default=0.35,
+        ge=0.0,
+        le=1.0,
+        description="Calibrated relevance (0-1) below which a passage does not count as evidence; "
+        "when no passage reaches it, the assistant abstains.",
+    )
+    faq_threshold: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="Question similarity above which a stored FAQ answer is returned."
+    )
+
+    # --- answering -----------------------------------------------------------------------------
+    llm: LLMKind | None = Field(
+        default=None,
+        description="Answering backend. Unset: the best installed backend that works offline.",
+    )
+    llm_model_path: Path | None = Field(
+        default=None,
+        description="GGUF file for 'llamacpp'. Unset: the packaged Qwen2.5-Coder-0.5B-Instruct.",
+    )
+    llm_context_tokens: int = Field(default=4096, ge=512, description="Context window of the local model.")
+    llm_threads: int = Field(default=2, ge=1, description="CPU threads for the local model.")
+    max_answer_tokens: int = Field(default=384, ge=16, le=4096, description="Longest generated answer.")
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0, description="Sampling temperature.")
+    openai_model: str = Field(default="gpt-4o-mini", description="Chat model name for the 'openai' backend.")
+    openai_image_model: str = Field(default="dall-e-3", description="Image model for the DALL-E demo.")
+    request_timeout_s: float = Field(default=30.0, gt=0, description="Read timeout for API calls.")
+    connect_timeout_s: float = Field(default=5.0, gt=0, description="Connect timeout for API calls.")
+    max_retries: int = Field(default=1, ge=0, le=5, description="Retries for failed API calls.")
+
+    # --- questions -----------------------------------------------------------------------------
+    max_question_chars: int = Field(default=2000, ge=10, description="Longest question accepted.")
+    max_history_turns: int = Field(default=8, ge=0, description="Earlier turns kept for follow-ups.")
+
+    # --- web app -------------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address the web app binds.")
+    port: int = Field(default=7860, description="Port of the web app.")
+    max_upload_mb: float = Field(default=10.0, gt=0, description="Largest upload accepted by the web app.")
+    max_upload_files: int = Field(default=10, ge=1, description="Most files in one upload.")
+
+    @field_validator("data_dir", "corpus_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    # Secrets are read at use time from their conventional names, never stored on this object.
+    @staticmethod
+    def openai_api_key() -> SecretStr | None:
+        import os
+
+        key = os.environ.get("OPENAI_API_KEY")
+        return SecretStr(key) if key else None
+
+    @staticmethod
+    def openai_base_url() -> str | None:
+        import os
+
+        return os.environ.get("OPENAI_BASE_URL") or None
