@@ -1,0 +1,181 @@
+"""The Python API (contracts.md): ``Assistant().ask(...)`` and ``.stream(...)``.
+
+One core behind the CLI, the web app and the evaluation: validate → rewrite a follow-up →
+retrieve (hybrid, calibrated) → answer from a matching FAQ record, abstain when nothing relevant
+was found, or let the backend answer from the passages with ``[n]`` citations.
+Safe to call from several threads at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .answer import Answer
+from .components import Components
+from .errors import BackendError
+from .language import Language, detect_language
+from .question_check import check_history, check_question
+from .safety import neutralise_passage, safe_markdown
+from .settings import LLMKind, Settings
+
+
+@dataclass
+class _Prepared:
+    question: str
+    standalone: str
+    rewritten: str | None
+    language: Language
+    passages: list
+    evidence: list
+    faq: tuple | None
+    timings: dict
+    notices: list[str]
+
+
+class Assistant:
+    """``Assistant()`` reads settings from the environment; keyword arguments override them
+    (``Assistant(llm="extractive", top_k=3)``)."""
+
+    def __init__(self, settings: Settings | None = None, *, components: Components | None = None, **overrides):
+        self.components = components or Components(settings, **overrides)
+        self.settings = self.components.settings
+        self._backends: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    # -- public ---------------------------------------------------------------------------------
+    @property
+    def backend_name(self) -> LLMKind:
+        from .backends import default_backend
+
+        return default_backend(self.settings)
+
+    def backend(self, kind: LLMKind | None = None):
+        from .backends import build_backend
+
+        kind = kind or self.backend_name
+        with self._lock:
+            if kind not in self._backends:
+                self._backends[kind] = build_backend(self.settings, kind)
+            return self._backends[kind]
+
+    def ask(self, question: str, history: list[str] | None = None, *, llm: LLMKind | None = None,
+            top_k: int | None = None) -> Answer:
+        pieces = self.stream(question, history, llm=llm, top_k=top_k)
+        for _ in pieces:
+            pass
+        return pieces.answer
+
+    def stream(self, question: str, history: list[str] | None = None, *, llm: LLMKind | None = None,
+               top_k: int | None = None) -> AnswerStream:
+        """Text pieces as they are generated; ``.answer`` holds the whole Answer (sources, timings)
+        once the iteration has finished."""
+        return AnswerStream(self, question, history, llm, top_k)
+
+    def retrieve(self, query: str, k: int | None = None):
+        return self._searcher().search(query, k or self.settings.top_k)
+
+    # -- steps ------------------------------------------------------------------------------------
+    def _searcher(self):
+        from index.retrieval import HybridSearcher
+
+        with self._lock:
+            if not hasattr(self, "_hybrid"):
+                self._hybrid = HybridSearcher(self.components.knowledge_base())
+            return self._hybrid
+
+    def _prepare(self, question, history, backend, top_k) -> _Prepared:
+        settings = self.settings
+        started = time.perf_counter()
+        cleaned = check_question(question, max_chars=settings.max_question_chars)
+        turns, trimmed = check_history(history, max_turns=settings.max_history_turns,
+                                       max_chars=settings.max_question_chars)
+        notices = ["Only the most recent turns of the conversation were used."] if trimmed else []
+        timings: dict[str, float] = {}
+        rewritten = backend.rewrite(cleaned, turns) if turns else None
+        timings["rewrite"] = (time.perf_counter() - started) * 1000
+        standalone = rewritten or cleaned
+        t0 = time.perf_counter()
+        kb = self.components.knowledge_base()
+        kb.check_signature(kb.load_manifest())
+        passages = self._searcher().search(standalone, top_k or settings.top_k)
+        passages = [_neutralised(p) for p in passages]
+        evidence = [p for p in passages if p.score >= settings.relevance_threshold]
+        faq = None
+        if evidence:
+            from .faq_match import best_faq_match
+
+            match = best_faq_match(standalone, evidence, kb.embeddings)
+            if match and match[1] >= settings.faq_threshold:
+                faq = match
+        timings["retrieve"] = (time.perf_counter() - t0) * 1000
+        return _Prepared(cleaned, standalone, rewritten, detect_language(cleaned), passages, evidence,
+                         faq, timings, notices)
+
+
+def _neutralised(passage):
+    from dataclasses import replace
+
+    text = neutralise_passage(passage.text)
+    return passage if text == passage.text else replace(passage, text=text)
+
+
+class AnswerStream:
+    """Iterator of answer text pieces; ``answer`` is set when it is exhausted."""
+
+    def __init__(self, assistant: Assistant, question, history, llm, top_k):
+        self._assistant = assistant
+        self._args = (question, history, llm, top_k)
+        self.answer: Answer | None = None
+        self.prepared: _Prepared | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        from .backends.base import ABSTAIN
+
+        assistant = self._assistant
+        question, history, llm, top_k = self._args
+        started = time.perf_counter()
+        backend = assistant.backend(llm)
+        prepared = assistant._prepare(question, history, backend, top_k)
+        self.prepared = prepared
+        t0 = time.perf_counter()
+        from_faq = False
+        if prepared.faq is not None:
+            passage, _ = prepared.faq
+            sources = [passage]
+            text = f"{passage.metadata['answer']}[1]"
+            from_faq = True
+            yield text
+        elif not prepared.evidence:
+            sources = []
+            text = ABSTAIN[prepared.language]
+            yield text
+        else:
+            sources = prepared.evidence
+            parts = []
+            try:
+                for piece in backend.stream_answer(prepared.standalone, sources, prepared.language):
+                    piece = safe_markdown(piece)
+                    parts.append(piece)
+                    yield piece
+            except BackendError as exc:
+                exc.passages = sources  # the caller can still show what was retrieved
+                raise
+            text = "".join(parts).strip()
+        abstained = not sources or text.strip() == ABSTAIN[prepared.language]
+        timings = dict(prepared.timings)
+        timings["generate"] = (time.perf_counter() - t0) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        self.answer = Answer(
+            question=prepared.question,
+            text=text,
+            sources=[] if abstained else sources,
+            abstained=abstained,
+            rewritten_question=prepared.rewritten,
+            backend=backend.name,
+            timings_ms=timings,
+            notices=prepared.notices,
+            from_faq=from_faq,
+        )

@@ -1,0 +1,106 @@
+"""A LangChain chat model over llama-cpp-python: a local GGUF, streamed, one generation at a time.
+
+One ``Llama`` object cannot serve two requests at once (models.md), so every call holds the
+model's lock; concurrent chats queue instead of crashing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+from assistant.errors import ModelUnavailableError
+
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+GGUF_MAGIC = b"GGUF"
+
+
+def check_gguf(path: Path) -> None:
+    """Refuse a missing, truncated or non-GGUF file before llama.cpp parses it."""
+    if not path.is_file():
+        raise ModelUnavailableError(f"The model file {path} does not exist; set ASSISTANT_LLM_MODEL_PATH to a GGUF file.")
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic != GGUF_MAGIC:
+        raise ModelUnavailableError(f"The model file {path} is not a GGUF model; choose a .gguf file.")
+    if path.stat().st_size < 1024 * 1024:
+        raise ModelUnavailableError(f"The model file {path} is truncated; download or assemble it again.")
+
+
+def load_llama(path: Path, *, n_ctx: int, n_threads: int):
+    check_gguf(path)
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise ModelUnavailableError(
+            "llama-cpp-python is not installed; install the local extra with `pip install '.[local]'`."
+        ) from exc
+    try:
+        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False)
+    except Exception as exc:  # llama.cpp reports a bad file as a generic error
+        raise ModelUnavailableError(
+            f"The model file {path} could not be loaded ({type(exc).__name__}); it may be truncated or corrupt."
+        ) from exc
+
+
+class LlamaCppChatModel(BaseChatModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int = 2
+    max_tokens: int = 384
+    temperature: float = 0.2
+    _llama: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llamacpp"
+
+    def llama(self):
+        with self._lock:
+            if self._llama is None:
+                self._llama = load_llama(Path(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads)
+            return self._llama
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llama().tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _messages(self, messages: list[BaseMessage]) -> list[dict]:
+        return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+
+    def _params(self, stop: list[str] | None, kwargs: dict) -> dict:
+        return {
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "temperature": kwargs.get("temperature", self.temperature),
+            "stop": stop or kwargs.get("stop"),
+            "n": kwargs.get("n", 1),
+        }
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        text = "".join(chunk.message.content for chunk in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        llama = self.llama()
+        params = self._params(stop, kwargs)
+        params.pop("n")
+        with self._lock:  # one generation at a time on one model
+            for part in llama.create_chat_completion(messages=self._messages(messages), stream=True, **params):
+                delta = part["choices"][0].get("delta", {}).get("content")
+                if delta:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta, chunk=chunk)
+                    yield chunk

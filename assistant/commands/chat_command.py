@@ -1,0 +1,45 @@
+"""`survey-assistant chat`: a terminal session; earlier questions feed follow-up rewriting."""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import AssistantError, InvalidQuestionError
+
+
+def run_chat(components, *, llm: str | None) -> int:
+    from ..api import Assistant
+
+    assistant = Assistant(components=components)
+    history: list[str] = []
+    print("Survey Assistant — 输入问题，/new 开始新对话，/quit 退出 (type a question, /new, /quit)")
+    while True:
+        try:
+            line = input("你> ")
+        except EOFError:
+            print()
+            return 0
+        command = line.strip()
+        if command in {"/quit", "/exit", "/q"}:
+            return 0
+        if command == "/new":
+            history.clear()
+            print("(新对话 / new chat)")
+            continue
+        try:
+            stream = assistant.stream(line, history, llm=llm)
+            sys.stdout.write("助手> ")
+            for piece in stream:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+            answer = stream.answer
+            print()
+            if answer.rewritten_question:
+                print(f"  (理解为 / understood as: {answer.rewritten_question})")
+            for n, source in enumerate(answer.sources, start=1):
+                print(f"  [{n}] {source.section} ({source.score:.2f})")
+            history.append(answer.rewritten_question or answer.question)
+        except InvalidQuestionError as exc:
+            print(f"  {exc}")
+        except AssistantError as exc:
+            print(f"\n  error: {exc}")

@@ -1,0 +1,39 @@
+"""`survey-assistant index`: progress bar on stderr, summary on stdout, per-file errors listed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..cli import print_json
+
+
+def run_index(components, paths: list[Path], *, rebuild: bool, as_json: bool) -> int:
+    from tqdm import tqdm
+
+    targets = paths or [components.settings.corpus_dir]
+    bar = None
+
+    def progress(done: int, total: int, name: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="doc", desc="indexing", file=sys.stderr,
+                       disable=None, leave=False)
+        bar.set_postfix_str(name[-40:], refresh=False)
+        bar.update(1)
+
+    try:
+        report = components.indexer().index_paths(targets, rebuild=rebuild, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    for name, message in report.errors:
+        print(f"survey-assistant: skipped {name}: {message}", file=sys.stderr)
+    if as_json:
+        print_json(report.summary())
+    else:
+        s = report.summary()
+        print(f"{s['documents']} documents, {s['chunks']} chunks: {s['added']} added, {s['updated']} "
+              f"updated, {s['removed']} removed, {s['unchanged']} unchanged in {s['seconds']:.2f} s")
+    # Some files failed but the rest were indexed: still a failure for scripts to notice.
+    return 1 if report.errors else 0

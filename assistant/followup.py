@@ -1,0 +1,83 @@
+"""Rewriting a follow-up question into a standalone one without a model.
+
+Used by the extractive backend (and as the fallback of the model backends). Handles the forms
+users actually type: "那TensorFlow呢？" / "X呢？" / "what about X?" (same question, new subject),
+pronouns ("它", "其", "这些", "it", "they") that point at the previous subject, and very short
+questions ("为什么？", "具体说说") that only make sense with the previous one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .language import detect_language
+
+_ZH_NEW_SUBJECT = re.compile(r"^(?:那么?|还有|那如果是|如果是|换成)?\s*(?P<x>.+?)\s*(?:呢|怎么样|如何)\s*[？?。!！]*$")
+_EN_NEW_SUBJECT = re.compile(r"^(?:and|what about|how about|and what about)\s+(?P<x>.+?)\s*[?.!]*$", re.I)
+_ZH_PRONOUNS = ("它们", "他们", "这些", "那些", "这个", "那个", "这种", "该模型", "它", "其")
+_EN_PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those)\b", re.I)
+_ZH_SHORT = re.compile(r"^(为什么|为何|怎么|具体|举个?例|详细|还有吗|然后呢|有哪些|是什么)")
+# Where the subject of a Chinese question ends: the first predicate word.
+_ZH_PREDICATE = re.compile(r"(是|的|有|包括|指|如何|怎么|怎样|为什么|能|可以|由|在|属于|用于|主要|会)")
+_EN_SUBJECT = re.compile(r"\b(?:of|about|is|are|does|do|did)\s+(?P<s>[A-Za-z][\w\- ]{1,40}?)\s*[?.!]*$", re.I)
+_EN_ENTITY = re.compile(r"\b([A-Z][A-Za-z0-9\-]+|[A-Z]{2,}[A-Za-z0-9\-]*)\b")
+_QUESTION_WORDS = {"What", "Who", "Which", "How", "Why", "When", "Where", "Is", "Are", "Do", "Does", "Can", "The"}
+
+
+_ZH_LEAD = re.compile(r"^(请问|请介绍一下|介绍一下|请解释一下|解释一下|什么是|何为|啥是|谁是)")
+
+
+def _zh_subject(question: str) -> str:
+    text = _ZH_LEAD.sub("", question.strip().rstrip("？?。!！"))
+    match = _ZH_PREDICATE.search(text)
+    subject = text[: match.start()] if match else text
+    subject = subject.strip()
+    if 0 < len(subject) <= 20:
+        return subject
+    english = _EN_ENTITY.findall(text)
+    return english[0] if english else ""
+
+
+def _en_subject(question: str) -> str:
+    entities = [e for e in _EN_ENTITY.findall(question) if e not in _QUESTION_WORDS]
+    if entities:
+        return entities[0]
+    match = _EN_SUBJECT.search(question.strip())
+    return match.group("s").strip() if match else ""
+
+
+def subject_of(question: str) -> str:
+    """The thing a question is about (used to resolve the next question's pronouns)."""
+    if detect_language(question) == "zh":
+        return _zh_subject(question)
+    return _en_subject(question)
+
+
+def rewrite_followup(question: str, history: list[str]) -> str | None:
+    """A standalone version of ``question`` given earlier user turns, or None if it already is one."""
+    if not history:
+        return None
+    # The previous turn may itself have been a follow-up: resolve it first.
+    previous = rewrite_followup(history[-1], history[:-1]) or history[-1]
+    subject = subject_of(previous)
+    text = question.strip()
+
+    new_subject = _ZH_NEW_SUBJECT.match(text) or _EN_NEW_SUBJECT.match(text)
+    if new_subject and subject and len(new_subject.group("x")) <= 30:
+        replacement = new_subject.group("x").strip()
+        if subject in previous and replacement != subject:
+            return previous.replace(subject, replacement, 1)
+
+    if detect_language(text) == "zh":
+        for pronoun in _ZH_PRONOUNS:
+            if pronoun in text and subject and subject not in text:
+                return text.replace(pronoun, subject, 1)
+        if _ZH_SHORT.match(text) and len(text) <= 12 and subject and subject not in text:
+            return f"{subject}{text}" if not text.startswith(("为什么", "为何")) else f"{previous.rstrip('？?')}，{text}"
+    else:
+        match = _EN_PRONOUNS.search(text)
+        if match and subject and subject.lower() not in text.lower():
+            word = match.group(1).lower()
+            replacement = f"{subject}'s" if word in ("its", "their") else subject
+            return text[: match.start()] + replacement + text[match.end() :]
+    return None

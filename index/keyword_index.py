@@ -1,0 +1,128 @@
+"""The keyword index: BM25 (bm25s) over jieba tokens, persisted beside Chroma.
+
+It is derived data: rebuilt from the vector store's records whenever the set of chunks changes,
+and written as an immutable snapshot named by the manifest's fingerprint, then published by
+atomically replacing ``CURRENT``. A reader compares ``CURRENT`` with the manifest and so never
+uses a keyword index that disagrees with Chroma; a crash mid-write leaves the old snapshot live.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+
+from .keyword_tokens import keyword_tokens
+from .manifest import write_atomic
+
+
+@dataclass(frozen=True)
+class KeywordRecord:
+    id: str
+    text: str  # indexed text: section path + "\n" + body
+    metadata: dict
+
+
+class KeywordSnapshot:
+    """A loaded keyword index: BM25 ranking plus IDF data for calibrated term coverage."""
+
+    def __init__(self, fingerprint: str, records: list[KeywordRecord], tokens: list[list[str]], bm25):
+        self.fingerprint = fingerprint
+        self.records = records
+        self.by_id = {record.id: i for i, record in enumerate(records)}
+        self.token_sets = [frozenset(t) for t in tokens]
+        self._bm25 = bm25
+        n_docs = max(len(records), 1)
+        df = Counter(token for token_set in self.token_sets for token in token_set)
+        # Smoothed IDF: a term in every chunk weighs little, an unseen term weighs the most.
+        self._idf = {t: math.log(1 + (n_docs - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._unseen_idf = math.log(1 + (n_docs + 0.5) / 0.5)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def idf(self, token: str) -> float:
+        return self._idf.get(token, self._unseen_idf)
+
+    def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
+        """(record index, BM25 score) of the best ``k`` records with a positive score."""
+        if not self.records or not query_tokens:
+            return []
+        known = [t for t in query_tokens if t in self._idf]
+        if not known:
+            return []
+        k = min(k, len(self.records))
+        ids, scores = self._bm25.retrieve([known], k=k, show_progress=False, n_threads=1)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+
+    def coverage(self, query_tokens: list[str], index: int) -> float:
+        """Share of the question's IDF mass whose terms occur in the record (0-1): an absolute
+        measure, comparable across questions, unlike raw BM25 scores."""
+        unique = set(query_tokens)
+        if not unique:
+            return 0.0
+        total = sum(self.idf(t) for t in unique)
+        present = sum(self.idf(t) for t in unique if t in self.token_sets[index])
+        return present / total if total else 0.0
+
+
+class KeywordIndex:
+    """The on-disk keyword index of one collection."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._current = folder / "CURRENT"
+
+    def current_fingerprint(self) -> str | None:
+        try:
+            return json.loads(self._current.read_text(encoding="utf-8"))["fingerprint"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def build(self, fingerprint: str, records: list[KeywordRecord]) -> None:
+        """Write a new snapshot and publish it atomically; older snapshots are removed after."""
+        import bm25s
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        snapshot = self.folder / f"snap-{fingerprint}"
+        staging = self.folder / f".staging-{fingerprint}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        tokens = [keyword_tokens(r.text) or ["\u2205"] for r in records]
+        payload = [{"id": r.id, "text": r.text, "metadata": r.metadata, "tokens": t}
+                   for r, t in zip(records, tokens, strict=True)]
+        (staging / "records.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        if records:
+            bm25 = bm25s.BM25()
+            bm25.index(tokens, show_progress=False)
+            bm25.save(str(staging / "bm25"), show_progress=False)
+        shutil.rmtree(snapshot, ignore_errors=True)
+        staging.rename(snapshot)
+        write_atomic(self._current, json.dumps({"fingerprint": fingerprint}).encode())
+        for old in self.folder.glob("snap-*"):
+            if old != snapshot:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def load(self) -> KeywordSnapshot | None:
+        import bm25s
+
+        fingerprint = self.current_fingerprint()
+        if fingerprint is None:
+            return None
+        snapshot = self.folder / f"snap-{fingerprint}"
+        try:
+            payload = json.loads((snapshot / "records.json").read_text(encoding="utf-8"))
+            bm25 = bm25s.BM25.load(str(snapshot / "bm25"), show_progress=False) if payload else None
+        except (OSError, ValueError):
+            return None
+        records = [KeywordRecord(p["id"], p["text"], p["metadata"]) for p in payload]
+        return KeywordSnapshot(fingerprint, records, [p["tokens"] for p in payload], bm25)
+
+    def drop(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+

@@ -1,0 +1,140 @@
+"""Hybrid retrieval: jieba BM25 and dense Chroma candidates, scored on one calibrated 0-1 scale.
+
+Two absolute signals are computed for every candidate, whichever retriever proposed it:
+
+- ``keyword``: the share of the question's IDF mass whose terms occur in the chunk (0-1);
+- ``dense``: the cosine similarity of question and chunk, mapped to 0-1 by ``DENSE_FLOOR`` /
+  ``DENSE_CEIL`` (below the floor a model says nothing; at the ceiling it is sure).
+
+``relevance = max(keyword, W_KEYWORD * keyword + W_DENSE * dense)``: the dense signal can raise a
+passage (paraphrases, cross-lingual questions) but never pull a strong keyword match down, so a
+dense model that cannot read the corpus does not drag lexical results down. One threshold,
+``Settings.relevance_threshold``, separates evidence from noise; ``evaluation`` measures it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .keyword_index import KeywordSnapshot
+from .keyword_tokens import keyword_tokens
+from .knowledge_base import KnowledgeBase
+
+W_KEYWORD = 0.55
+W_DENSE = 0.45
+DENSE_FLOOR = 0.15
+DENSE_CEIL = 0.75
+CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its calibrated relevance and the signals behind it."""
+
+    id: str
+    document: str
+    section: str
+    text: str
+    score: float
+    keyword: float
+    dense: float
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def is_faq(self) -> bool:
+        return self.metadata.get("kind") == "faq"
+
+    def to_source(self) -> dict:
+        """The `sources` item of contracts.md."""
+        return {"id": self.id, "document": self.document, "section": self.section,
+                "text": self.text, "score": round(self.score, 4)}
+
+    def to_document(self) -> Document:
+        meta = dict(self.metadata, score=self.score, keyword=self.keyword, dense=self.dense)
+        return Document(id=self.id, page_content=self.text, metadata=meta)
+
+
+def dense_relevance(cosine: float) -> float:
+    return float(np.clip((cosine - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0))
+
+
+def fuse(keyword: float, dense: float) -> float:
+    return max(keyword, W_KEYWORD * keyword + W_DENSE * dense)
+
+
+class HybridSearcher:
+    """Searches one knowledge base; reloads the keyword snapshot when an indexer published a new one."""
+
+    def __init__(self, kb: KnowledgeBase, *, use_dense: bool = True, use_keyword: bool = True):
+        self.kb = kb
+        self.use_dense = use_dense
+        self.use_keyword = use_keyword
+        self._snapshot: KeywordSnapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> KeywordSnapshot | None:
+        current = self.kb.keyword_index.current_fingerprint()
+        with self._lock:
+            if self._snapshot is None or self._snapshot.fingerprint != current:
+                self._snapshot = self.kb.keyword_index.load()
+            return self._snapshot
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        snapshot = self.snapshot()
+        if snapshot is None or len(snapshot) == 0:
+            return []
+        tokens = keyword_tokens(query)
+        candidates: dict[int, float] = {}  # record index -> cosine (nan until known)
+        if self.use_keyword:
+            for index, _ in snapshot.search(tokens, CANDIDATES):
+                candidates[index] = float("nan")
+        query_vector = None
+        if self.use_dense:
+            query_vector = np.asarray(self.kb.embeddings.embed_query(query), dtype=np.float32)
+            found = self.kb.vector_store.langchain.similarity_search_by_vector_with_relevance_scores(
+                query_vector.tolist(), k=min(CANDIDATES, len(snapshot))
+            )
+            for doc, distance in found:
+                index = snapshot.by_id.get(doc.id)
+                if index is not None:
+                    candidates[index] = 1.0 - float(distance)  # cosine distance -> similarity
+        if not candidates:
+            return []
+        missing = [snapshot.records[i].id for i, c in candidates.items() if np.isnan(c)]
+        if missing and query_vector is not None:
+            for cid, vector in self.kb.vector_store.get_embeddings(missing).items():
+                v = np.asarray(vector, dtype=np.float32)
+                candidates[snapshot.by_id[cid]] = float(v @ query_vector / (np.linalg.norm(v) + 1e-9))
+        passages = []
+        for index, cosine in candidates.items():
+            record = snapshot.records[index]
+            keyword = snapshot.coverage(tokens, index) if self.use_keyword else 0.0
+            dense = dense_relevance(cosine) if self.use_dense and not np.isnan(cosine) else 0.0
+            score = fuse(keyword, dense) if self.use_keyword else dense
+            meta = record.metadata
+            body = record.text[int(meta.get("body_start", 0)):]
+            passages.append(Passage(record.id, meta.get("document", ""), meta.get("section", ""), body,
+                                    score, keyword, dense, meta))
+        passages.sort(key=lambda p: (-p.score, -p.keyword, p.document, p.metadata.get("position", 0)))
+        return passages[:k]
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over ``HybridSearcher``; documents carry score and section metadata."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: HybridSearcher
+    k: int = 5
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [p.to_document() for p in self.searcher.search(query, self.k)]
