@@ -39,7 +39,9 @@ class Assistant:
     """``Assistant()`` reads settings from the environment; keyword arguments override them
     (``Assistant(llm="extractive", top_k=3)``)."""
 
-    def __init__(self, settings: Settings | None = None, *, components: Components | None = None, **overrides):
+    def __init__(
+        self, settings: Settings | None = None, *, components: Components | None = None, **overrides
+    ):
         self.components = components or Components(settings, **overrides)
         self.settings = self.components.settings
         self._backends: dict[str, object] = {}
@@ -61,15 +63,27 @@ class Assistant:
                 self._backends[kind] = build_backend(self.settings, kind)
             return self._backends[kind]
 
-    def ask(self, question: str, history: list[str] | None = None, *, llm: LLMKind | None = None,
-            top_k: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        *,
+        llm: LLMKind | None = None,
+        top_k: int | None = None,
+    ) -> Answer:
         pieces = self.stream(question, history, llm=llm, top_k=top_k)
         for _ in pieces:
             pass
         return pieces.answer
 
-    def stream(self, question: str, history: list[str] | None = None, *, llm: LLMKind | None = None,
-               top_k: int | None = None) -> AnswerStream:
+    def stream(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        *,
+        llm: LLMKind | None = None,
+        top_k: int | None = None,
+    ) -> AnswerStream:
         """Text pieces as they are generated; ``.answer`` holds the whole Answer (sources, timings)
         once the iteration has finished."""
         return AnswerStream(self, question, history, llm, top_k)
@@ -90,8 +104,9 @@ class Assistant:
         settings = self.settings
         started = time.perf_counter()
         cleaned = check_question(question, max_chars=settings.max_question_chars)
-        turns, trimmed = check_history(history, max_turns=settings.max_history_turns,
-                                       max_chars=settings.max_question_chars)
+        turns, trimmed = check_history(
+            history, max_turns=settings.max_history_turns, max_chars=settings.max_question_chars
+        )
         notices = ["Only the most recent turns of the conversation were used."] if trimmed else []
         timings: dict[str, float] = {}
         rewritten = backend.rewrite(cleaned, turns) if turns else None
@@ -111,8 +126,17 @@ class Assistant:
             if match and match[1] >= settings.faq_threshold:
                 faq = match
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
-        return _Prepared(cleaned, standalone, rewritten, detect_language(cleaned), passages, evidence,
-                         faq, timings, notices)
+        return _Prepared(
+            cleaned,
+            standalone,
+            rewritten,
+            detect_language(cleaned),
+            passages,
+            evidence,
+            faq,
+            timings,
+            notices,
+        )
 
 
 def _neutralised(passage):

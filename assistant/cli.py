@@ -21,7 +21,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="survey-assistant", description="Chinese-first Q&A over the AI large-model survey.")
+    parser = _Parser(
+        prog="survey-assistant", description="Chinese-first Q&A over the AI large-model survey."
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -34,10 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--history", nargs="*", default=[], help="earlier user turns, oldest first")
     ask.add_argument("--json", action="store_true", help="print the answer object as JSON")
-    ask.add_argument("--llm", choices=["extractive", "llamacpp", "openai"], help="answering backend")
+    ask.add_argument(
+        "--llm", choices=["extractive", "llamacpp", "openai"], help="answering backend"
+    )
 
     chat = commands.add_parser("chat", help="interactive session with follow-up questions")
-    chat.add_argument("--llm", choices=["extractive", "llamacpp", "openai"], help="answering backend")
+    chat.add_argument(
+        "--llm", choices=["extractive", "llamacpp", "openai"], help="answering backend"
+    )
 
     serve = commands.add_parser("serve", help="the web app")
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
@@ -49,8 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the result object as JSON")
     evaluate.add_argument("--out", type=Path, help="write report.json, report.md and charts here")
     evaluate.add_argument("--baseline", type=Path, help="an earlier report.json to compare with")
-    evaluate.add_argument("--llm", action="append", choices=["extractive", "llamacpp", "openai"],
-                          help="backend(s) to evaluate (repeatable; default: the configured one)")
+    evaluate.add_argument(
+        "--llm",
+        action="append",
+        choices=["extractive", "llamacpp", "openai"],
+        help="backend(s) to evaluate (repeatable; default: the configured one)",
+    )
     evaluate.add_argument("--limit", type=int, help="evaluate only the first N questions")
 
     commands.add_parser("doctor", help="check models, index and backends")
@@ -71,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValidationError as exc:
             first = exc.errors()[0]
             field = "ASSISTANT_" + str(first["loc"][0]).upper() if first.get("loc") else "a setting"
-            raise UsageError(f"The setting {field} is invalid ({first['msg']}); fix or unset it.") from exc
+            raise UsageError(
+                f"The setting {field} is invalid ({first['msg']}); fix or unset it."
+            ) from exc
         components = Components(settings)
         handler = _COMMANDS[args.command]
         return handler(components, args)
@@ -88,8 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last edge: never a traceback for users
         if debug:
             raise
-        print(f"survey-assistant: unexpected error ({type(exc).__name__}: {exc}); "
-              "rerun with --debug for details.", file=sys.stderr)
+        print(
+            f"survey-assistant: unexpected error ({type(exc).__name__}: {exc}); "
+            "rerun with --debug for details.",
+            file=sys.stderr,
+        )
         return 1
 
 

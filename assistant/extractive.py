@@ -59,7 +59,9 @@ def _coverage(question_tokens: set[str], text: str) -> float:
     return len(question_tokens & present) / len(question_tokens)
 
 
-def extract_answer(question: str, passages: list[Passage], language: Language) -> tuple[str, list[int]]:
+def extract_answer(
+    question: str, passages: list[Passage], language: Language
+) -> tuple[str, list[int]]:
     """The answer text with ``[n]`` citations (n = 1-based rank in ``passages``), and the cited ranks."""
     q_tokens = set(keyword_tokens(question))
     units: list[_Unit] = []

@@ -36,7 +36,9 @@ def bigram_f1(a: str, b: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def best_faq_match(question: str, passages: list[Passage], embeddings) -> tuple[Passage, float] | None:
+def best_faq_match(
+    question: str, passages: list[Passage], embeddings
+) -> tuple[Passage, float] | None:
     """The stored FAQ passage most similar to the question, with its similarity (0-1)."""
     faqs = [p for p in passages if p.is_faq and p.metadata.get("question")]
     if not faqs:

@@ -12,16 +12,38 @@ import re
 
 from .language import detect_language
 
-_ZH_NEW_SUBJECT = re.compile(r"^(?:那么?|还有|那如果是|如果是|换成)?\s*(?P<x>.+?)\s*(?:呢|怎么样|如何)\s*[？?。!！]*$")
-_EN_NEW_SUBJECT = re.compile(r"^(?:and|what about|how about|and what about)\s+(?P<x>.+?)\s*[?.!]*$", re.I)
+_ZH_NEW_SUBJECT = re.compile(
+    r"^(?:那么?|还有|那如果是|如果是|换成)?\s*(?P<x>.+?)\s*(?:呢|怎么样|如何)\s*[？?。!！]*$"
+)
+_EN_NEW_SUBJECT = re.compile(
+    r"^(?:and|what about|how about|and what about)\s+(?P<x>.+?)\s*[?.!]*$", re.I
+)
 _ZH_PRONOUNS = ("它们", "他们", "这些", "那些", "这个", "那个", "这种", "该模型", "它", "其")
 _EN_PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those)\b", re.I)
 _ZH_SHORT = re.compile(r"^(为什么|为何|怎么|具体|举个?例|详细|还有吗|然后呢|有哪些|是什么)")
 # Where the subject of a Chinese question ends: the first predicate word.
-_ZH_PREDICATE = re.compile(r"(是|的|有|包括|指|如何|怎么|怎样|为什么|能|可以|由|在|属于|用于|主要|会)")
-_EN_SUBJECT = re.compile(r"\b(?:of|about|is|are|does|do|did)\s+(?P<s>[A-Za-z][\w\- ]{1,40}?)\s*[?.!]*$", re.I)
+_ZH_PREDICATE = re.compile(
+    r"(是|的|有|包括|指|如何|怎么|怎样|为什么|能|可以|由|在|属于|用于|主要|会)"
+)
+_EN_SUBJECT = re.compile(
+    r"\b(?:of|about|is|are|does|do|did)\s+(?P<s>[A-Za-z][\w\- ]{1,40}?)\s*[?.!]*$", re.I
+)
 _EN_ENTITY = re.compile(r"\b([A-Z][A-Za-z0-9\-]+|[A-Z]{2,}[A-Za-z0-9\-]*)\b")
-_QUESTION_WORDS = {"What", "Who", "Which", "How", "Why", "When", "Where", "Is", "Are", "Do", "Does", "Can", "The"}
+_QUESTION_WORDS = {
+    "What",
+    "Who",
+    "Which",
+    "How",
+    "Why",
+    "When",
+    "Where",
+    "Is",
+    "Are",
+    "Do",
+    "Does",
+    "Can",
+    "The",
+}
 
 
 _ZH_LEAD = re.compile(r"^(请问|请介绍一下|介绍一下|请解释一下|解释一下|什么是|何为|啥是|谁是)")
@@ -73,7 +95,11 @@ def rewrite_followup(question: str, history: list[str]) -> str | None:
             if pronoun in text and subject and subject not in text:
                 return text.replace(pronoun, subject, 1)
         if _ZH_SHORT.match(text) and len(text) <= 12 and subject and subject not in text:
-            return f"{subject}{text}" if not text.startswith(("为什么", "为何")) else f"{previous.rstrip('？?')}，{text}"
+            return (
+                f"{subject}{text}"
+                if not text.startswith(("为什么", "为何"))
+                else f"{previous.rstrip('？?')}，{text}"
+            )
     else:
         match = _EN_PRONOUNS.search(text)
         if match and subject and subject.lower() not in text.lower():

@@ -60,27 +60,39 @@ class Settings(BaseSettings):
         default=320, ge=32, le=4096, description="Largest chunk, in cl100k tokens."
     )
     chunk_min_tokens: int = Field(
-        default=40, ge=0, description="Chunks smaller than this are merged with a neighbour in the same section."
+        default=40,
+        ge=0,
+        description="Chunks smaller than this are merged with a neighbour in the same section.",
     )
     chunk_overlap_sentences: int = Field(
-        default=1, ge=0, le=4, description="Sentences repeated from the end of one chunk at the start of the next."
+        default=1,
+        ge=0,
+        le=4,
+        description="Sentences repeated from the end of one chunk at the start of the next.",
     )
 
     # --- ingestion limits ----------------------------------------------------------------------
-    max_file_mb: float = Field(default=20.0, gt=0, description="Largest file accepted for indexing, in MB.")
-    parse_timeout_s: float = Field(default=30.0, gt=0, description="Longest time spent parsing one file.")
+    max_file_mb: float = Field(
+        default=20.0, gt=0, description="Largest file accepted for indexing, in MB."
+    )
+    parse_timeout_s: float = Field(
+        default=30.0, gt=0, description="Longest time spent parsing one file."
+    )
 
     # --- retrieval -----------------------------------------------------------------------------
     top_k: int = Field(default=5, ge=1, le=50, description="Passages returned by retrieval.")
     relevance_threshold: float = Field(
-        default=0.35,
+        default=0.4,
         ge=0.0,
         le=1.0,
         description="Calibrated relevance (0-1) below which a passage does not count as evidence; "
         "when no passage reaches it, the assistant abstains.",
     )
     faq_threshold: float = Field(
-        default=0.8, ge=0.0, le=1.0, description="Question similarity above which a stored FAQ answer is returned."
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="Question similarity above which a stored FAQ answer is returned.",
     )
 
     # --- answering -----------------------------------------------------------------------------
@@ -92,24 +104,38 @@ class Settings(BaseSettings):
         default=None,
         description="GGUF file for 'llamacpp'. Unset: the packaged Qwen2.5-Coder-0.5B-Instruct.",
     )
-    llm_context_tokens: int = Field(default=4096, ge=512, description="Context window of the local model.")
+    llm_context_tokens: int = Field(
+        default=4096, ge=512, description="Context window of the local model."
+    )
     llm_threads: int = Field(default=2, ge=1, description="CPU threads for the local model.")
-    max_answer_tokens: int = Field(default=384, ge=16, le=4096, description="Longest generated answer.")
+    max_answer_tokens: int = Field(
+        default=384, ge=16, le=4096, description="Longest generated answer."
+    )
     temperature: float = Field(default=0.2, ge=0.0, le=2.0, description="Sampling temperature.")
-    openai_model: str = Field(default="gpt-4o-mini", description="Chat model name for the 'openai' backend.")
-    openai_image_model: str = Field(default="dall-e-3", description="Image model for the DALL-E demo.")
+    openai_model: str = Field(
+        default="gpt-4o-mini", description="Chat model name for the 'openai' backend."
+    )
+    openai_image_model: str = Field(
+        default="dall-e-3", description="Image model for the DALL-E demo."
+    )
     request_timeout_s: float = Field(default=30.0, gt=0, description="Read timeout for API calls.")
-    connect_timeout_s: float = Field(default=5.0, gt=0, description="Connect timeout for API calls.")
+    connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="Connect timeout for API calls."
+    )
     max_retries: int = Field(default=1, ge=0, le=5, description="Retries for failed API calls.")
 
     # --- questions -----------------------------------------------------------------------------
     max_question_chars: int = Field(default=2000, ge=10, description="Longest question accepted.")
-    max_history_turns: int = Field(default=8, ge=0, description="Earlier turns kept for follow-ups.")
+    max_history_turns: int = Field(
+        default=8, ge=0, description="Earlier turns kept for follow-ups."
+    )
 
     # --- web app -------------------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address the web app binds.")
     port: int = Field(default=7860, description="Port of the web app.")
-    max_upload_mb: float = Field(default=10.0, gt=0, description="Largest upload accepted by the web app.")
+    max_upload_mb: float = Field(
+        default=10.0, gt=0, description="Largest upload accepted by the web app."
+    )
     max_upload_files: int = Field(default=10, ge=1, description="Most files in one upload.")
 
     @field_validator("data_dir", "corpus_dir", mode="after")

@@ -139,7 +139,7 @@ def _faq_document_specs(doc: LoadedDocument, limits: _Limits) -> list[_Spec]:
             tuple(filter(None, record.section.split(SECTION_SEPARATOR))), limits
         )
         packer = _Packer(text, path, limits)
-        units = split_lines(text, start, end)
+        units = split_units(text, start, end, ())
         specs.extend(
             _Spec(s, e, path, record) for s, e in packer.pack_whole(units, limits.min_tokens)
         )

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-
-from .keyword_tokens import keyword_tokens
+from .keyword_tokens import coverage_terms, has_cjk, keyword_tokens
 from .manifest import write_atomic
+
+CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -30,44 +31,60 @@ class KeywordRecord:
 class KeywordSnapshot:
     """A loaded keyword index: BM25 ranking plus IDF data for calibrated term coverage."""
 
-    def __init__(self, fingerprint: str, records: list[KeywordRecord], tokens: list[list[str]], bm25):
+    def __init__(
+        self, fingerprint: str, records: list[KeywordRecord], tokens: list[list[str]], bm25
+    ):
         self.fingerprint = fingerprint
         self.records = records
         self.by_id = {record.id: i for i, record in enumerate(records)}
-        self.token_sets = [frozenset(t) for t in tokens]
         self._bm25 = bm25
-        n_docs = max(len(records), 1)
-        df = Counter(token for token_set in self.token_sets for token in token_set)
-        # Smoothed IDF: a term in every chunk weighs little, an unseen term weighs the most.
-        self._idf = {t: math.log(1 + (n_docs - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-        self._unseen_idf = math.log(1 + (n_docs + 0.5) / 0.5)
+        self._vocab = frozenset(t for doc_tokens in tokens for t in doc_tokens)
+        self._lowered = [r.text.lower() for r in records]
+        self._df: dict[str, int] = {}
+        sample = "".join(self._lowered[:200])[:20000]
+        self.corpus_is_cjk = has_cjk(sample) and len(CJK_CHAR.findall(sample)) > 0.3 * len(sample)
 
     def __len__(self) -> int:
         return len(self.records)
 
-    def idf(self, token: str) -> float:
-        return self._idf.get(token, self._unseen_idf)
+    def idf(self, term: str) -> float:
+        """Smoothed IDF by substring document frequency: rare terms weigh most, unseen the most."""
+        df = self._df.get(term)
+        if df is None:
+            df = sum(term in text for text in self._lowered)
+            self._df[term] = df
+        n_docs = max(len(self.records), 1)
+        return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+    def query_terms(self, query: str) -> dict[str, float]:
+        """Coverage terms of a question with their IDF weights. For a question with no Chinese
+        terms over a Chinese corpus, English words that never occur in the corpus are dropped:
+        they cannot match lexically, and the dense signal carries cross-lingual questions."""
+        cjk_terms, latin_terms = coverage_terms(query)
+        terms = {t: self.idf(t) for t in cjk_terms + latin_terms}
+        if not cjk_terms and self.corpus_is_cjk:
+            terms = {t: w for t, w in terms.items() if self._df.get(t, 0) > 0}
+        return terms
 
     def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
         """(record index, BM25 score) of the best ``k`` records with a positive score."""
         if not self.records or not query_tokens:
             return []
-        known = [t for t in query_tokens if t in self._idf]
+        known = [t for t in query_tokens if t in self._vocab]
         if not known:
             return []
         k = min(k, len(self.records))
         ids, scores = self._bm25.retrieve([known], k=k, show_progress=False, n_threads=1)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
 
-    def coverage(self, query_tokens: list[str], index: int) -> float:
+    def coverage(self, terms: dict[str, float], index: int) -> float:
         """Share of the question's IDF mass whose terms occur in the record (0-1): an absolute
         measure, comparable across questions, unlike raw BM25 scores."""
-        unique = set(query_tokens)
-        if not unique:
+        total = sum(terms.values())
+        if not total:
             return 0.0
-        total = sum(self.idf(t) for t in unique)
-        present = sum(self.idf(t) for t in unique if t in self.token_sets[index])
-        return present / total if total else 0.0
+        text = self._lowered[index]
+        return sum(w for t, w in terms.items() if t in text) / total
 
 
 class KeywordIndex:
@@ -93,9 +110,13 @@ class KeywordIndex:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         tokens = [keyword_tokens(r.text) or ["\u2205"] for r in records]
-        payload = [{"id": r.id, "text": r.text, "metadata": r.metadata, "tokens": t}
-                   for r, t in zip(records, tokens, strict=True)]
-        (staging / "records.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        payload = [
+            {"id": r.id, "text": r.text, "metadata": r.metadata, "tokens": t}
+            for r, t in zip(records, tokens, strict=True)
+        ]
+        (staging / "records.json").write_text(
+            json.dumps(payload, ensure_ascii=False), encoding="utf-8"
+        )
         if records:
             bm25 = bm25s.BM25()
             bm25.index(tokens, show_progress=False)
@@ -124,5 +145,3 @@ class KeywordIndex:
 
     def drop(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-
-

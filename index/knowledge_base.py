@@ -41,7 +41,11 @@ class KnowledgeBase:
 
     def check_signature(self, manifest: Manifest) -> None:
         """Refuse to mix: an index built with other settings must be rebuilt, not extended."""
-        if manifest.signature is not None and manifest.documents and manifest.signature != self.signature:
+        if (
+            manifest.signature is not None
+            and manifest.documents
+            and manifest.signature != self.signature
+        ):
             raise IndexMismatchError(
                 f"The index '{self.collection}' in {self.data_dir} was built with "
                 f"{manifest.signature.describe()}, but the settings ask for {self.signature.describe()}; "

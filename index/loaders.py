@@ -4,7 +4,7 @@ Every problem with one file becomes a ``DocumentError`` with one sentence naming
 batch can report it and go on. The type of a file is decided by its content as well as its suffix
 (a PNG renamed ``.md`` is refused, not indexed as garbage). PDF, DOCX and HTML parsers run in a
 child process that is killed when it overruns the time limit: PDF libraries in particular have
-known infinite-loop and memory-blowup bugs, and a thread cannot be stopped.
+known infinite-loop and memory-blowup bugs, and a thread cannot be stopped (``index.parsers``).
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ import codecs
 import csv
 import io
 import json
-import multiprocessing
-import multiprocessing.pool
 import os
 import re
 import stat
-import threading
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.errors import DocumentError
@@ -69,7 +66,7 @@ _NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffd]")
 _FAQ_COLUMNS = (("question", "问题", "问"), ("answer", "答案", "答", "回答"))
 
 
-def _error(name: str, problem: str) -> DocumentError:
+def file_error(name: str, problem: str) -> DocumentError:
     """One sentence, one line: which file, what is wrong and what to do about it."""
     return DocumentError(f"Cannot index '{' '.join(name.split())}': {problem}.")
 
@@ -124,7 +121,7 @@ def load_file(
     name = name or path.name
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise _error(
+        raise file_error(
             name,
             f"it is not a supported file type (supported: {', '.join(SUPPORTED_SUFFIXES)})",
         )
@@ -132,11 +129,14 @@ def load_file(
     records: tuple[FAQRecord, ...] = ()
     if fmt in ("pdf", "docx", "html"):
         _check_content_type(path, fmt, name)
-        text = _parse_in_subprocess(fmt, path, name, timeout_s)
+        # Imported here: index.parsers imports this module (the error and decoding helpers).
+        from index.parsers import parse_in_subprocess
+
+        text = parse_in_subprocess(fmt, path, name, timeout_s)
     else:
         data = _read(path, name, max_bytes)
         _reject_binary(data, name)
-        decoded = _decode_text(data, name)
+        decoded = decode_text(data, name)
         if fmt == "faq":
             records = _parse_faq(decoded, path.suffix.lower(), name)
             text = "\n\n".join(f"Q: {r.question}\nA: {r.answer}" for r in records)
@@ -145,7 +145,7 @@ def load_file(
     text = normalize_text(text)
     if not text.strip():
         hint = "; it may be a scanned image, so run OCR on it first" if fmt == "pdf" else ""
-        raise _error(name, f"it contains no text{hint}")
+        raise file_error(name, f"it contains no text{hint}")
     return LoadedDocument(name=name, source=str(path), format=fmt, text=text, faq_records=records)
 
 
@@ -154,17 +154,17 @@ def _check_size(path: Path, name: str, max_bytes: int) -> None:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise _error(name, "the file does not exist; check the path") from None
+        raise file_error(name, "the file does not exist; check the path") from None
     except OSError as exc:
-        raise _error(name, f"the file cannot be read ({exc.strerror}); check it") from None
+        raise file_error(name, f"the file cannot be read ({exc.strerror}); check it") from None
     if stat.S_ISDIR(info.st_mode):
-        raise _error(name, "it is a folder, not a file; pass the folder to index instead")
+        raise file_error(name, "it is a folder, not a file; pass the folder to index instead")
     if not stat.S_ISREG(info.st_mode):
-        raise _error(name, "it is not a regular file; copy its content into a file")
+        raise file_error(name, "it is not a regular file; copy its content into a file")
     if info.st_size == 0:
-        raise _error(name, "the file is empty; add some text or leave it out")
+        raise file_error(name, "the file is empty; add some text or leave it out")
     if info.st_size > max_bytes:
-        raise _error(
+        raise file_error(
             name,
             f"it is {_human_size(info.st_size)}, over the {_human_size(max_bytes)} limit; "
             "split it into smaller files or raise ASSISTANT_MAX_FILE_MB",
@@ -185,11 +185,11 @@ def _read(path: Path, name: str, max_bytes: int) -> bytes:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)  # the file may have grown since stat
     except PermissionError:
-        raise _error(name, "permission denied; check the file's permissions") from None
+        raise file_error(name, "permission denied; check the file's permissions") from None
     except OSError as exc:
-        raise _error(name, f"the file cannot be read ({exc.strerror}); check it") from None
+        raise file_error(name, f"the file cannot be read ({exc.strerror}); check it") from None
     if len(data) > max_bytes:
-        raise _error(name, f"it is over the {_human_size(max_bytes)} limit; split it")
+        raise file_error(name, f"it is over the {_human_size(max_bytes)} limit; split it")
     return data
 
 
@@ -198,7 +198,7 @@ def _read_head(path: Path, name: str) -> bytes:
         with path.open("rb") as handle:
             return handle.read(1024)
     except OSError as exc:
-        raise _error(name, f"the file cannot be read ({exc.strerror}); check it") from None
+        raise file_error(name, f"the file cannot be read ({exc.strerror}); check it") from None
 
 
 def _describe_binary(head: bytes) -> str | None:
@@ -208,7 +208,7 @@ def _describe_binary(head: bytes) -> str | None:
 def _reject_binary(data: bytes, name: str) -> None:
     what = _describe_binary(data[:16])
     if what is not None:
-        raise _error(name, f"it contains {what}, not text; rename it or leave it out")
+        raise file_error(name, f"it contains {what}, not text; rename it or leave it out")
 
 
 def _check_content_type(path: Path, fmt: str, name: str) -> None:
@@ -216,7 +216,7 @@ def _check_content_type(path: Path, fmt: str, name: str) -> None:
     head = _read_head(path, name) if fmt != "docx" else b""
     if fmt == "pdf" and b"%PDF-" not in head:
         what = _describe_binary(head) or "something else"
-        raise _error(name, f"it is named .pdf but is not a PDF (it looks like {what})")
+        raise file_error(name, f"it is named .pdf but is not a PDF (it looks like {what})")
     if fmt == "html":
         _reject_binary(head, name)
     if fmt == "docx":
@@ -229,19 +229,21 @@ def _check_docx_container(path: Path, name: str) -> None:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except zipfile.BadZipFile:
-        raise _error(name, f"{not_docx} (the file is damaged or of another kind)") from None
+        raise file_error(name, f"{not_docx} (the file is damaged or of another kind)") from None
     except (OSError, ValueError, EOFError):
-        raise _error(name, "the Word file is damaged; open it in Word and save it again") from None
+        raise file_error(
+            name, "the Word file is damaged; open it in Word and save it again"
+        ) from None
     if not any(info.filename == "word/document.xml" for info in infos):
-        raise _error(name, not_docx)
+        raise file_error(name, not_docx)
     if sum(info.file_size for info in infos) > _MAX_DOCX_UNPACKED:
-        raise _error(name, "it unpacks to more than 512 MB; split the document")
+        raise file_error(name, "it unpacks to more than 512 MB; split the document")
 
 
 # --- text decoding ---------------------------------------------------------------------------
 
 
-def _decode_text(data: bytes, name: str) -> str:
+def decode_text(data: bytes, name: str) -> str:
     """Decode bytes written by any common editor, Chinese legacy encodings included.
 
     Order matters: a BOM is decisive; strict UTF-8 is almost never wrong when it succeeds; UTF-8
@@ -254,13 +256,13 @@ def _decode_text(data: bytes, name: str) -> str:
                 return data.decode(codec)
             except UnicodeDecodeError:
                 problem = f"it starts with a {label} byte-order mark but is not valid {label}"
-                raise _error(name, f"{problem}; save it as UTF-8") from None
+                raise file_error(name, f"{problem}; save it as UTF-8") from None
     sample = data[:_SAMPLE_CHARS]
     if sample.count(0) * 10 <= len(sample):  # NUL-heavy bytes: UTF-16/32 without BOM, or binary
         utf8 = _decode_utf8(data)
         if utf8 is not None:
             if not _is_text(utf8, limit=0.3):
-                raise _error(name, "it looks like binary data, not text; leave it out")
+                raise file_error(name, "it looks like binary data, not text; leave it out")
             return utf8
         try:
             decoded = data.decode("gb18030")
@@ -273,7 +275,7 @@ def _decode_text(data: bytes, name: str) -> str:
     best = charset_normalizer.from_bytes(data).best()
     if best is not None and _is_text(str(best), limit=0.05):
         return str(best)
-    raise _error(name, "its text encoding could not be recognised; save it as UTF-8")
+    raise file_error(name, "its text encoding could not be recognised; save it as UTF-8")
 
 
 def _decode_utf8(data: bytes) -> str | None:
@@ -305,7 +307,7 @@ def _is_text(text: str, *, limit: float) -> bool:
 def _parse_faq(text: str, suffix: str, name: str) -> tuple[FAQRecord, ...]:
     records = _parse_faq_jsonl(text, name) if suffix == ".jsonl" else _parse_faq_csv(text, name)
     if not records:
-        raise _error(name, "it contains no question/answer records; add some or leave it out")
+        raise file_error(name, "it contains no question/answer records; add some or leave it out")
     return tuple(records)
 
 
@@ -317,7 +319,7 @@ def _faq_record(question: object, answer: object, name: str, line: int) -> FAQRe
 
     q, a = clean(question), clean(answer)
     if not q or not a:
-        raise _error(name, f"line {line} needs a non-empty question and answer; fix that line")
+        raise file_error(name, f"line {line} needs a non-empty question and answer; fix that line")
     return FAQRecord(question=q, answer=a)
 
 
@@ -330,13 +332,13 @@ def _parse_faq_jsonl(text: str, name: str) -> list[FAQRecord]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError:
-            raise _error(
+            raise file_error(
                 name,
                 f"line {number} is not valid JSON; write one object per line like "
                 f'{{"question": "…", "answer": "…"}}',
             ) from None
         if not isinstance(obj, dict):
-            raise _error(name, f"line {number} is not a JSON object with question and answer")
+            raise file_error(name, f"line {number} is not a JSON object with question and answer")
         records.append(_faq_record(obj.get("question"), obj.get("answer"), name, number))
     return records
 
@@ -358,7 +360,9 @@ def _parse_faq_csv(text: str, name: str) -> list[FAQRecord]:
             records.append(_faq_record(q, a, name, reader.line_num))
     except csv.Error as exc:
         detail = " ".join(str(exc).split())
-        raise _error(name, f"line {reader.line_num} is not valid CSV ({detail}); fix it") from None
+        raise file_error(
+            name, f"line {reader.line_num} is not valid CSV ({detail}); fix it"
+        ) from None
     return records
 
 
@@ -366,185 +370,5 @@ def _faq_columns(header: list[str], name: str) -> tuple[int, int]:
     cells = [cell.strip().lstrip("\ufeff").lower() for cell in header]
     found = [next((i for i, c in enumerate(cells) if c in names), -1) for names in _FAQ_COLUMNS]
     if -1 in found:
-        raise _error(name, "its first row must be a header with question,answer (or 问题,答案)")
+        raise file_error(name, "its first row must be a header with question,answer (or 问题,答案)")
     return found[0], found[1]
-
-
-# --- parsers in a child process --------------------------------------------------------------
-
-
-class _ParserPool:
-    """One worker process, started on first use and reused across files (starting Python and
-    importing the parsers per file would cost far more than the parse), killed and forgotten when a
-    parse overruns its time limit; the next file starts a fresh one.
-
-    The start method is forkserver (spawn where there is none), never plain fork, which is unsafe
-    in a process that runs threads (the web app, torch).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pool: multiprocessing.pool.Pool | None = None
-        self._owner_pid = 0
-
-    def run(self, fmt: str, path: Path, name: str, timeout_s: float) -> tuple[str, str]:
-        try:
-            try:
-                pending = self._pool_for_use().apply_async(_parse_job, (fmt, str(path), name))
-            except ValueError:  # another thread's timeout has just terminated that pool
-                pending = self._pool_for_use().apply_async(_parse_job, (fmt, str(path), name))
-        except (OSError, RuntimeError, AssertionError, ValueError) as exc:
-            # e.g. no processes left, or called from a daemonic worker that may not have children
-            raise _error(
-                name, f"the parser process could not be started ({type(exc).__name__}); retry"
-            ) from None
-        try:
-            return pending.get(timeout_s)
-        except multiprocessing.TimeoutError:
-            with self._lock:
-                pool, self._pool = self._pool, None
-            if pool is not None:
-                pool.terminate()  # really stops the worker, even inside a C extension
-            raise _error(
-                name,
-                f"it took longer than {timeout_s:g} s to parse; split it into smaller files "
-                "or raise ASSISTANT_PARSE_TIMEOUT_S",
-            ) from None
-
-    def _pool_for_use(self) -> multiprocessing.pool.Pool:
-        with self._lock:
-            if self._pool is None or self._owner_pid != os.getpid():  # a fork inherits a dud
-                methods = multiprocessing.get_all_start_methods()
-                method = "forkserver" if "forkserver" in methods else "spawn"
-                context = multiprocessing.get_context(method)
-                self._pool = context.Pool(processes=1, maxtasksperchild=200)
-                self._owner_pid = os.getpid()
-            return self._pool
-
-
-_PARSER_POOL = _ParserPool()  # holds no process until the first PDF, DOCX or HTML file
-
-
-def _parse_in_subprocess(fmt: str, path: Path, name: str, timeout_s: float) -> str:
-    status, payload = _PARSER_POOL.run(fmt, path, name, timeout_s)
-    if status == "ok":
-        return payload
-    if status == "error":
-        raise DocumentError(payload)
-    repair = {
-        "pdf": "download or export it again",
-        "docx": "open it in Word and save it again",
-        "html": "save the page again or as text",
-    }[fmt]
-    raise _error(name, f"the {fmt.upper()} file is damaged or unreadable; {repair}")
-
-
-def _parse_job(fmt: str, path: str, name: str) -> tuple[str, str]:
-    """Runs in the worker: returns ("ok", text), ("error", message) or ("failed", exception
-    type), so a library's exception (possibly unpicklable) never crosses into the caller."""
-    import logging
-    import warnings
-
-    warnings.simplefilter("ignore")
-    logging.disable(logging.WARNING)  # pypdf logs every recoverable defect
-    try:
-        return "ok", _PARSERS[fmt](Path(path).read_bytes(), name)
-    except DocumentError as exc:
-        return "error", str(exc)
-    except Exception as exc:  # anything raised by a parser means "unreadable"
-        return "failed", type(exc).__name__
-
-
-def _parse_pdf(data: bytes, name: str) -> str:
-    """Text of each page, pages separated by a blank line."""
-    import pypdf
-
-    if b"%%EOF" not in data[-8192:]:
-        raise _error(name, "the PDF is truncated or incomplete; download or export it again")
-    reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
-    if reader.is_encrypted:
-        try:
-            opened = reader.decrypt("")  # "owner password only" PDFs open without one
-        except Exception:  # an unsupported cipher (AES without cryptography) is just as locked
-            opened = 0
-        if not opened:
-            raise _error(name, "the PDF is password-protected; save an unprotected copy")
-    pages = (page.extract_text() or "" for page in reader.pages)
-    return "\n\n".join(text.strip() for text in pages if text.strip())
-
-
-def _parse_docx(data: bytes, name: str) -> str:
-    """Paragraphs and tables in document order; heading styles become Markdown headings so the
-    chunker can build section paths."""
-    import docx
-    from docx.table import Table
-
-    blocks: list[str] = []
-    for block in docx.Document(io.BytesIO(data)).iter_inner_content():
-        if isinstance(block, Table):
-            rows = []
-            for row in block.rows:
-                cells: list[str] = []
-                for cell in row.cells:  # a merged cell is repeated once per grid column
-                    text = " ".join(cell.text.split())
-                    if not cells or text != cells[-1]:
-                        cells.append(text)
-                rows.append(" | ".join(cells))
-            blocks.append("\n".join(r for r in rows if r.strip(" |")))
-            continue
-        text = block.text.strip()
-        style = block.style.name if block.style is not None else ""
-        level = 1 if style == "Title" else _heading_level(style)
-        blocks.append(f"{'#' * level} {text}" if level and text else text)
-    return "\n\n".join(b for b in blocks if b)
-
-
-def _heading_level(style: str) -> int:
-    match = re.fullmatch(r"Heading ([1-9])", style or "")
-    return min(int(match.group(1)), 6) if match else 0
-
-
-_BLOCK_TAGS = (
-    "p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote", "pre",
-    "table", "ul", "ol", "dl", "figure", "figcaption", "form", "hr", "address", "details",
-)  # fmt: skip
-_LINE_TAGS = ("li", "tr", "dt", "dd", "caption", "summary", "br")
-_DROP_TAGS = ("script", "style", "nav", "noscript", "template", "iframe", "object", "svg", "head")
-
-
-def _parse_html(data: bytes, name: str) -> str:
-    """Visible text with headings as Markdown heading lines and each block on its own line."""
-    from bs4 import BeautifulSoup, Comment, NavigableString
-
-    soup = BeautifulSoup(_decode_text(data, name), "lxml")
-    title = " ".join(soup.title.get_text().split()) if soup.title else ""
-    for tag in soup(_DROP_TAGS):
-        tag.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for string in soup.find_all(string=True):  # source line breaks are spaces in HTML
-        # Exact type: a doctype or CDATA section turned into plain text would show up as text.
-        if type(string) is NavigableString and string.find_parent("pre") is None:
-            string.replace_with(re.sub(r"\s+", " ", str(string)))
-    has_h1 = soup.find("h1") is not None
-    for heading in soup.find_all(re.compile(r"^h[1-6]$")):
-        text = " ".join(heading.get_text().split())
-        heading.replace_with(f"\n\n{'#' * int(heading.name[1])} {text}\n\n" if text else "")
-    for row in soup.find_all("tr"):
-        for cell in row.find_all(["td", "th"], recursive=False)[:-1]:
-            cell.insert_after(" | ")
-    for tag in soup.find_all(_LINE_TAGS):  # what follows a list or table is a block anyway
-        tag.insert_before("\n- " if tag.name == "li" else "\n")
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    lines = [line.strip() for line in soup.get_text().split("\n")]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return f"# {title}\n\n{text}" if title and not has_h1 else text
-
-
-_PARSERS: dict[str, Callable[[bytes, str], str]] = {
-    "pdf": _parse_pdf,
-    "docx": _parse_docx,
-    "html": _parse_html,
-}

@@ -106,7 +106,9 @@ class Indexer:
             manifest = self._start(rebuild=False)
             missing = [n for n in names if n not in manifest.documents]
             if missing:
-                raise DocumentError(f"No indexed document is named '{missing[0]}'; check the library list.")
+                raise DocumentError(
+                    f"No indexed document is named '{missing[0]}'; check the library list."
+                )
             self._mark_dirty(manifest)
             for name in names:
                 self._remove(manifest, name)
@@ -150,25 +152,46 @@ class Indexer:
         max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
         for source in sources:
             try:
-                loaded.append(load_file(source.path, name=source.name, max_bytes=max_bytes,
-                                        timeout_s=self.settings.parse_timeout_s))
+                loaded.append(
+                    load_file(
+                        source.path,
+                        name=source.name,
+                        max_bytes=max_bytes,
+                        timeout_s=self.settings.parse_timeout_s,
+                    )
+                )
             except DocumentError as exc:
                 report.errors.append((source.name, str(exc)))
         return loaded
 
-    def _apply(self, manifest: Manifest, loaded: list[LoadedDocument], roots: list[Path],
-               report: IndexReport, progress: ProgressCallback | None) -> None:
+    def _apply(
+        self,
+        manifest: Manifest,
+        loaded: list[LoadedDocument],
+        roots: list[Path],
+        report: IndexReport,
+        progress: ProgressCallback | None,
+    ) -> None:
         was_dirty = manifest.dirty
         current = {doc.name: doc for doc in loaded}
         failed = {name for name, _ in report.errors}
-        by_hash = {e.content_hash: n for n, e in manifest.documents.items() if e.duplicate_of is None}
+        by_hash = {
+            e.content_hash: n for n, e in manifest.documents.items() if e.duplicate_of is None
+        }
 
-        removed = [n for n, e in manifest.documents.items()
-                   if n not in current and n not in failed and _under(e.source, roots)]
+        removed = [
+            n
+            for n, e in manifest.documents.items()
+            if n not in current and n not in failed and _under(e.source, roots)
+        ]
         to_write: list[LoadedDocument] = []
         for doc in loaded:
             entry = manifest.documents.get(doc.name)
-            if entry and entry.content_hash == doc.content_hash and not _alias_broken(manifest, entry, removed):
+            if (
+                entry
+                and entry.content_hash == doc.content_hash
+                and not _alias_broken(manifest, entry, removed)
+            ):
                 report.unchanged += 1
             else:
                 to_write.append(doc)
@@ -184,7 +207,9 @@ class Indexer:
         for name in removed:
             self._remove(manifest, name)
             report.removed += 1
-        by_hash = {e.content_hash: n for n, e in manifest.documents.items() if e.duplicate_of is None}
+        by_hash = {
+            e.content_hash: n for n, e in manifest.documents.items() if e.duplicate_of is None
+        }
         for done, doc in enumerate(to_write, start=1):
             if progress:
                 progress(done, len(to_write), doc.name)
@@ -194,13 +219,17 @@ class Indexer:
             report.updated += not is_new
         self._finish(manifest, report, changed=True)
 
-    def _write_document(self, manifest: Manifest, doc: LoadedDocument, by_hash: dict[str, str]) -> None:
+    def _write_document(
+        self, manifest: Manifest, doc: LoadedDocument, by_hash: dict[str, str]
+    ) -> None:
         store = self.kb.vector_store
         old = manifest.documents.get(doc.name)
         original = by_hash.get(doc.content_hash)
         if original is not None and original != doc.name:
             # Same content under another name: recorded, not indexed twice.
-            entry = DocumentEntry(doc.content_hash, _source_of(doc), doc.format, [], duplicate_of=original)
+            entry = DocumentEntry(
+                doc.content_hash, _source_of(doc), doc.format, [], duplicate_of=original
+            )
         else:
             chunks = chunk_document(
                 doc,
@@ -210,7 +239,9 @@ class Indexer:
                 fits=self.kb.embeddings.fits,
             )
             store.upsert_chunks(chunks)
-            entry = DocumentEntry(doc.content_hash, _source_of(doc), doc.format, [c.id for c in chunks])
+            entry = DocumentEntry(
+                doc.content_hash, _source_of(doc), doc.format, [c.id for c in chunks]
+            )
             by_hash[doc.content_hash] = doc.name
         if old is not None:
             stale = set(old.chunk_ids) - set(entry.chunk_ids)
@@ -230,8 +261,9 @@ class Indexer:
                 alias.content_hash = ""  # forces a re-index when its file is next seen
         save_manifest(self.kb.manifest_path, manifest)
 
-    def _reconcile(self, manifest: Manifest, current: dict[str, LoadedDocument],
-                   to_write: list[LoadedDocument]) -> list[LoadedDocument]:
+    def _reconcile(
+        self, manifest: Manifest, current: dict[str, LoadedDocument], to_write: list[LoadedDocument]
+    ) -> list[LoadedDocument]:
         """After an interrupted run: delete orphan chunks, re-index documents missing chunks."""
         store = self.kb.vector_store
         stored = store.all_ids()

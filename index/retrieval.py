@@ -6,9 +6,10 @@ Two absolute signals are computed for every candidate, whichever retriever propo
 - ``dense``: the cosine similarity of question and chunk, mapped to 0-1 by ``DENSE_FLOOR`` /
   ``DENSE_CEIL`` (below the floor a model says nothing; at the ceiling it is sure).
 
-``relevance = max(keyword, W_KEYWORD * keyword + W_DENSE * dense)``: the dense signal can raise a
-passage (paraphrases, cross-lingual questions) but never pull a strong keyword match down, so a
-dense model that cannot read the corpus does not drag lexical results down. One threshold,
+``relevance = max(keyword, dense)``: the dense signal can raise a passage (paraphrases,
+cross-lingual questions) but never pull a strong keyword match down, so a dense model that cannot
+read the corpus does not drag lexical results down (and vice versa). Ranking adds BM25 and the
+dense score as tie-breakers. One threshold,
 ``Settings.relevance_threshold``, separates evidence from noise; ``evaluation`` measures it.
 """
 
@@ -27,11 +28,11 @@ from .keyword_index import KeywordSnapshot
 from .keyword_tokens import keyword_tokens
 from .knowledge_base import KnowledgeBase
 
-W_KEYWORD = 0.55
-W_DENSE = 0.45
 DENSE_FLOOR = 0.15
 DENSE_CEIL = 0.75
 CANDIDATES = 30
+RANK_BM25 = 0.3
+RANK_DENSE = 0.3
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,13 @@ class Passage:
 
     def to_source(self) -> dict:
         """The `sources` item of contracts.md."""
-        return {"id": self.id, "document": self.document, "section": self.section,
-                "text": self.text, "score": round(self.score, 4)}
+        return {
+            "id": self.id,
+            "document": self.document,
+            "section": self.section,
+            "text": self.text,
+            "score": round(self.score, 4),
+        }
 
     def to_document(self) -> Document:
         meta = dict(self.metadata, score=self.score, keyword=self.keyword, dense=self.dense)
@@ -66,7 +72,7 @@ def dense_relevance(cosine: float) -> float:
 
 
 def fuse(keyword: float, dense: float) -> float:
-    return max(keyword, W_KEYWORD * keyword + W_DENSE * dense)
+    return max(keyword, dense)
 
 
 class HybridSearcher:
@@ -92,14 +98,18 @@ class HybridSearcher:
             return []
         tokens = keyword_tokens(query)
         candidates: dict[int, float] = {}  # record index -> cosine (nan until known)
+        bm25: dict[int, float] = {}
         if self.use_keyword:
-            for index, _ in snapshot.search(tokens, CANDIDATES):
+            for index, score in snapshot.search(tokens, CANDIDATES):
                 candidates[index] = float("nan")
+                bm25[index] = score
         query_vector = None
         if self.use_dense:
             query_vector = np.asarray(self.kb.embeddings.embed_query(query), dtype=np.float32)
-            found = self.kb.vector_store.langchain.similarity_search_by_vector_with_relevance_scores(
-                query_vector.tolist(), k=min(CANDIDATES, len(snapshot))
+            found = (
+                self.kb.vector_store.langchain.similarity_search_by_vector_with_relevance_scores(
+                    query_vector.tolist(), k=min(CANDIDATES, len(snapshot))
+                )
             )
             for doc, distance in found:
                 index = snapshot.by_id.get(doc.id)
@@ -111,19 +121,37 @@ class HybridSearcher:
         if missing and query_vector is not None:
             for cid, vector in self.kb.vector_store.get_embeddings(missing).items():
                 v = np.asarray(vector, dtype=np.float32)
-                candidates[snapshot.by_id[cid]] = float(v @ query_vector / (np.linalg.norm(v) + 1e-9))
-        passages = []
+                candidates[snapshot.by_id[cid]] = float(
+                    v @ query_vector / (np.linalg.norm(v) + 1e-9)
+                )
+        top_bm25 = max(bm25.values(), default=0.0) or 1.0
+        terms = snapshot.query_terms(query)
+        ranked = []
         for index, cosine in candidates.items():
             record = snapshot.records[index]
-            keyword = snapshot.coverage(tokens, index) if self.use_keyword else 0.0
+            keyword = snapshot.coverage(terms, index) if self.use_keyword else 0.0
             dense = dense_relevance(cosine) if self.use_dense and not np.isnan(cosine) else 0.0
             score = fuse(keyword, dense) if self.use_keyword else dense
             meta = record.metadata
-            body = record.text[int(meta.get("body_start", 0)):]
-            passages.append(Passage(record.id, meta.get("document", ""), meta.get("section", ""), body,
-                                    score, keyword, dense, meta))
-        passages.sort(key=lambda p: (-p.score, -p.keyword, p.document, p.metadata.get("position", 0)))
-        return passages[:k]
+            body = record.text[int(meta.get("body_start", 0)) :]
+            passage = Passage(
+                record.id,
+                meta.get("document", ""),
+                meta.get("section", ""),
+                body,
+                score,
+                keyword,
+                dense,
+                meta,
+            )
+            # Order: calibrated relevance first; BM25 (term frequency, length) and the dense signal
+            # break the ties that coverage leaves when every question word occurs in many chunks.
+            rank = score + RANK_BM25 * bm25.get(index, 0.0) / top_bm25 + RANK_DENSE * dense
+            ranked.append((rank, passage))
+        ranked.sort(
+            key=lambda item: (-item[0], item[1].document, item[1].metadata.get("position", 0))
+        )
+        return [passage for _, passage in ranked[:k]]
 
 
 class HybridRetriever(BaseRetriever):

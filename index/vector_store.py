@@ -111,8 +111,9 @@ class VectorStore:
 
     def get_records(self, ids: Sequence[str] | None = None) -> list[tuple[str, str, dict]]:
         """(id, stored text, metadata) for the given ids, or for every record."""
-        result = self.collection.get(ids=list(ids) if ids is not None else None,
-                                     include=["documents", "metadatas"])
+        result = self.collection.get(
+            ids=list(ids) if ids is not None else None, include=["documents", "metadatas"]
+        )
         return list(zip(result["ids"], result["documents"], result["metadatas"], strict=True))
 
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, list[float]]:

@@ -325,6 +325,17 @@ def test_heading_without_body_forms_no_chunk_of_its_own() -> None:
     assert chunks[-1].page_content == "## 空的最后一节"
 
 
+def test_overlong_section_path_is_shortened_to_leave_room_for_the_body() -> None:
+    headings = "".join(f"{'#' * level} {'很长的标题' * 12}{level}\n\n" for level in range(1, 7))
+    text = "# 书名\n\n" + headings.replace("# ", "## ", 1) + "正文的第一句。正文的第二句。\n"
+    doc = doc_of(text)
+    chunks = chunk_document(doc, max_tokens=64)
+    check_chunks(doc, chunks, max_tokens=64)
+    section = chunks[-1].metadata["section"]
+    assert section and count_tokens(section) <= 32
+    assert "很长的标题" in section and " > " not in section  # the innermost heading, cut
+
+
 def test_ids_are_deterministic_and_unique() -> None:
     doc = doc_of(survey_text(), name="survey.md")
     first = chunk_document(doc, max_tokens=320)

@@ -26,7 +26,9 @@ class Backend(Protocol):
 
     def rewrite(self, question: str, history: list[str]) -> str | None: ...
 
-    def stream_answer(self, question: str, passages: list[Passage], language: Language) -> Iterator[str]: ...
+    def stream_answer(
+        self, question: str, passages: list[Passage], language: Language
+    ) -> Iterator[str]: ...
 
 
 class ExtractiveBackend:
@@ -35,7 +37,9 @@ class ExtractiveBackend:
     def rewrite(self, question: str, history: list[str]) -> str | None:
         return rewrite_followup(question, history)
 
-    def stream_answer(self, question: str, passages: list[Passage], language: Language) -> Iterator[str]:
+    def stream_answer(
+        self, question: str, passages: list[Passage], language: Language
+    ) -> Iterator[str]:
         text, _ = extract_answer(question, passages, language)
         yield text or ABSTAIN[language]
 
@@ -43,7 +47,9 @@ class ExtractiveBackend:
 class ChatBackend:
     """A LangChain chat model behind the answer prompt, with a token budget that always fits."""
 
-    def __init__(self, name: str, model, count_tokens: Callable[[str], int] | None, settings: Settings):
+    def __init__(
+        self, name: str, model, count_tokens: Callable[[str], int] | None, settings: Settings
+    ):
         self.name = name
         self.model = model
         self.settings = settings
@@ -72,7 +78,13 @@ class ChatBackend:
     def budget_passages(self, question: str, passages: list[Passage], system: str) -> str:
         """Numbered passages, cut so that system + passages + question + answer fit the window."""
         window = self.settings.llm_context_tokens if self.name == "llamacpp" else 16000
-        budget = window - self.settings.max_answer_tokens - self._count(system) - self._count(question) - 96
+        budget = (
+            window
+            - self.settings.max_answer_tokens
+            - self._count(system)
+            - self._count(question)
+            - 96
+        )
         blocks, used = [], 0
         for n, passage in enumerate(passages, start=1):
             block = f"[{n}] ({passage.section})\n{passage.text}"
@@ -88,7 +100,9 @@ class ChatBackend:
             used += cost
         return "\n\n".join(blocks)
 
-    def stream_answer(self, question: str, passages: list[Passage], language: Language) -> Iterator[str]:
+    def stream_answer(
+        self, question: str, passages: list[Passage], language: Language
+    ) -> Iterator[str]:
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
 
@@ -101,12 +115,14 @@ class ChatBackend:
         )
         chain = prompt | self.model | StrOutputParser()
         try:
-            yield from chain.stream({
-                "system": system,
-                "passages": context,
-                "question": question,
-                "language_name": LANGUAGE_NAMES[language],
-            })
+            yield from chain.stream(
+                {
+                    "system": system,
+                    "passages": context,
+                    "question": question,
+                    "language_name": LANGUAGE_NAMES[language],
+                }
+            )
         except AssistantError:
             raise
         except Exception as exc:

@@ -26,13 +26,19 @@ GGUF_MAGIC = b"GGUF"
 def check_gguf(path: Path) -> None:
     """Refuse a missing, truncated or non-GGUF file before llama.cpp parses it."""
     if not path.is_file():
-        raise ModelUnavailableError(f"The model file {path} does not exist; set ASSISTANT_LLM_MODEL_PATH to a GGUF file.")
+        raise ModelUnavailableError(
+            f"The model file {path} does not exist; set ASSISTANT_LLM_MODEL_PATH to a GGUF file."
+        )
     with path.open("rb") as handle:
         magic = handle.read(4)
     if magic != GGUF_MAGIC:
-        raise ModelUnavailableError(f"The model file {path} is not a GGUF model; choose a .gguf file.")
+        raise ModelUnavailableError(
+            f"The model file {path} is not a GGUF model; choose a .gguf file."
+        )
     if path.stat().st_size < 1024 * 1024:
-        raise ModelUnavailableError(f"The model file {path} is truncated; download or assemble it again.")
+        raise ModelUnavailableError(
+            f"The model file {path} is truncated; download or assemble it again."
+        )
 
 
 def load_llama(path: Path, *, n_ctx: int, n_threads: int):
@@ -44,7 +50,9 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int):
             "llama-cpp-python is not installed; install the local extra with `pip install '.[local]'`."
         ) from exc
     try:
-        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False)
+        return Llama(
+            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False
+        )
     except Exception as exc:  # llama.cpp reports a bad file as a generic error
         raise ModelUnavailableError(
             f"The model file {path} could not be loaded ({type(exc).__name__}); it may be truncated or corrupt."
@@ -69,7 +77,9 @@ class LlamaCppChatModel(BaseChatModel):
     def llama(self):
         with self._lock:
             if self._llama is None:
-                self._llama = load_llama(Path(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads)
+                self._llama = load_llama(
+                    Path(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads
+                )
             return self._llama
 
     def count_tokens(self, text: str) -> int:
@@ -86,18 +96,32 @@ class LlamaCppChatModel(BaseChatModel):
             "n": kwargs.get("n", 1),
         }
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        text = "".join(chunk.message.content for chunk in self._stream(messages, stop, run_manager, **kwargs))
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = "".join(
+            chunk.message.content for chunk in self._stream(messages, stop, run_manager, **kwargs)
+        )
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         llama = self.llama()
         params = self._params(stop, kwargs)
         params.pop("n")
         with self._lock:  # one generation at a time on one model
-            for part in llama.create_chat_completion(messages=self._messages(messages), stream=True, **params):
+            for part in llama.create_chat_completion(
+                messages=self._messages(messages), stream=True, **params
+            ):
                 delta = part["choices"][0].get("delta", {}).get("content")
                 if delta:
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))

@@ -35,7 +35,9 @@ def _part_file(module: str) -> Path:
         (folder / "data").glob("part*.bin")
     )
     if not candidates:
-        raise ModelUnavailableError(f"The package {module} holds no model part; reinstall it ({INSTALL_HINT}).")
+        raise ModelUnavailableError(
+            f"The package {module} holds no model part; reinstall it ({INSTALL_HINT})."
+        )
     return candidates[0]
 
 

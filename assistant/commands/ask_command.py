@@ -7,7 +7,9 @@ import sys
 from ..cli import print_json
 
 
-def run_ask(components, question: str, *, history: list[str], as_json: bool, llm: str | None) -> int:
+def run_ask(
+    components, question: str, *, history: list[str], as_json: bool, llm: str | None
+) -> int:
     from ..api import Assistant
 
     assistant = Assistant(components=components)

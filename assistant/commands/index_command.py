@@ -17,8 +17,9 @@ def run_index(components, paths: list[Path], *, rebuild: bool, as_json: bool) ->
     def progress(done: int, total: int, name: str) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, unit="doc", desc="indexing", file=sys.stderr,
-                       disable=None, leave=False)
+            bar = tqdm(
+                total=total, unit="doc", desc="indexing", file=sys.stderr, disable=None, leave=False
+            )
         bar.set_postfix_str(name[-40:], refresh=False)
         bar.update(1)
 
@@ -33,7 +34,9 @@ def run_index(components, paths: list[Path], *, rebuild: bool, as_json: bool) ->
         print_json(report.summary())
     else:
         s = report.summary()
-        print(f"{s['documents']} documents, {s['chunks']} chunks: {s['added']} added, {s['updated']} "
-              f"updated, {s['removed']} removed, {s['unchanged']} unchanged in {s['seconds']:.2f} s")
+        print(
+            f"{s['documents']} documents, {s['chunks']} chunks: {s['added']} added, {s['updated']} "
+            f"updated, {s['removed']} removed, {s['unchanged']} unchanged in {s['seconds']:.2f} s"
+        )
     # Some files failed but the rest were indexed: still a failure for scripts to notice.
     return 1 if report.errors else 0

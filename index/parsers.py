@@ -1,0 +1,198 @@
+"""PDF, DOCX and HTML parsers, run in a worker process that is killed when it overruns its time
+limit.
+
+PDF libraries in particular have known infinite-loop and memory-blowup bugs, and a thread cannot be
+stopped. The worker returns plain strings, so a library's exception (possibly unpicklable) never
+crosses into the caller; ``index.loaders`` checks the file before a parser sees it.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import multiprocessing.pool
+import os
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.errors import DocumentError
+from index.loaders import decode_text, file_error
+
+
+class _ParserPool:
+    """One worker process, started on first use and reused across files (starting Python and
+    importing the parsers per file would cost far more than the parse), killed and forgotten when a
+    parse overruns its time limit; the next file starts a fresh one.
+
+    The start method is forkserver (spawn where there is none), never plain fork, which is unsafe
+    in a process that runs threads (the web app, torch).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: multiprocessing.pool.Pool | None = None
+        self._owner_pid = 0
+
+    def run(self, fmt: str, path: Path, name: str, timeout_s: float) -> tuple[str, str]:
+        try:
+            try:
+                pending = self._pool_for_use().apply_async(_parse_job, (fmt, str(path), name))
+            except ValueError:  # another thread's timeout has just terminated that pool
+                pending = self._pool_for_use().apply_async(_parse_job, (fmt, str(path), name))
+        except (OSError, RuntimeError, AssertionError, ValueError) as exc:
+            # e.g. no processes left, or called from a daemonic worker that may not have children
+            raise file_error(
+                name, f"the parser process could not be started ({type(exc).__name__}); retry"
+            ) from None
+        try:
+            return pending.get(timeout_s)
+        except multiprocessing.TimeoutError:
+            with self._lock:
+                pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.terminate()  # really stops the worker, even inside a C extension
+            raise file_error(
+                name,
+                f"it took longer than {timeout_s:g} s to parse; split it into smaller files "
+                "or raise ASSISTANT_PARSE_TIMEOUT_S",
+            ) from None
+
+    def _pool_for_use(self) -> multiprocessing.pool.Pool:
+        with self._lock:
+            if self._pool is None or self._owner_pid != os.getpid():  # a fork inherits a dud
+                methods = multiprocessing.get_all_start_methods()
+                method = "forkserver" if "forkserver" in methods else "spawn"
+                context = multiprocessing.get_context(method)
+                self._pool = context.Pool(processes=1, maxtasksperchild=200)
+                self._owner_pid = os.getpid()
+            return self._pool
+
+
+_PARSER_POOL = _ParserPool()  # holds no process until the first PDF, DOCX or HTML file
+
+
+def parse_in_subprocess(fmt: str, path: Path, name: str, timeout_s: float) -> str:
+    status, payload = _PARSER_POOL.run(fmt, path, name, timeout_s)
+    if status == "ok":
+        return payload
+    if status == "error":
+        raise DocumentError(payload)
+    repair = {
+        "pdf": "download or export it again",
+        "docx": "open it in Word and save it again",
+        "html": "save the page again or as text",
+    }[fmt]
+    raise file_error(name, f"the {fmt.upper()} file is damaged or unreadable; {repair}")
+
+
+def _parse_job(fmt: str, path: str, name: str) -> tuple[str, str]:
+    """Runs in the worker: returns ("ok", text), ("error", message) or ("failed", exception
+    type), so a library's exception (possibly unpicklable) never crosses into the caller."""
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")
+    logging.disable(logging.WARNING)  # pypdf logs every recoverable defect
+    try:
+        return "ok", _PARSERS[fmt](Path(path).read_bytes(), name)
+    except DocumentError as exc:
+        return "error", str(exc)
+    except Exception as exc:  # anything raised by a parser means "unreadable"
+        return "failed", type(exc).__name__
+
+
+def _parse_pdf(data: bytes, name: str) -> str:
+    """Text of each page, pages separated by a blank line."""
+    import pypdf
+
+    if b"%%EOF" not in data[-8192:]:
+        raise file_error(name, "the PDF is truncated or incomplete; download or export it again")
+    reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted:
+        try:
+            opened = reader.decrypt("")  # "owner password only" PDFs open without one
+        except Exception:  # an unsupported cipher (AES without cryptography) is just as locked
+            opened = 0
+        if not opened:
+            raise file_error(name, "the PDF is password-protected; save an unprotected copy")
+    pages = (page.extract_text() or "" for page in reader.pages)
+    return "\n\n".join(text.strip() for text in pages if text.strip())
+
+
+def _parse_docx(data: bytes, name: str) -> str:
+    """Paragraphs and tables in document order; heading styles become Markdown headings so the
+    chunker can build section paths."""
+    import docx
+    from docx.table import Table
+
+    blocks: list[str] = []
+    for block in docx.Document(io.BytesIO(data)).iter_inner_content():
+        if isinstance(block, Table):
+            rows = []
+            for row in block.rows:
+                cells: list[str] = []
+                for cell in row.cells:  # a merged cell is repeated once per grid column
+                    text = " ".join(cell.text.split())
+                    if not cells or text != cells[-1]:
+                        cells.append(text)
+                rows.append(" | ".join(cells))
+            blocks.append("\n".join(r for r in rows if r.strip(" |")))
+            continue
+        text = block.text.strip()
+        style = block.style.name if block.style is not None else ""
+        level = 1 if style == "Title" else _heading_level(style)
+        blocks.append(f"{'#' * level} {text}" if level and text else text)
+    return "\n\n".join(b for b in blocks if b)
+
+
+def _heading_level(style: str) -> int:
+    match = re.fullmatch(r"Heading ([1-9])", style or "")
+    return min(int(match.group(1)), 6) if match else 0
+
+
+_BLOCK_TAGS = (
+    "p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote", "pre",
+    "table", "ul", "ol", "dl", "figure", "figcaption", "form", "hr", "address", "details",
+)  # fmt: skip
+_LINE_TAGS = ("li", "tr", "dt", "dd", "caption", "summary", "br")
+_DROP_TAGS = ("script", "style", "nav", "noscript", "template", "iframe", "object", "svg", "head")
+
+
+def _parse_html(data: bytes, name: str) -> str:
+    """Visible text with headings as Markdown heading lines and each block on its own line."""
+    from bs4 import BeautifulSoup, Comment, NavigableString
+
+    soup = BeautifulSoup(decode_text(data, name), "lxml")
+    title = " ".join(soup.title.get_text().split()) if soup.title else ""
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for string in soup.find_all(string=True):  # source line breaks are spaces in HTML
+        # Exact type: a doctype or CDATA section turned into plain text would show up as text.
+        if type(string) is NavigableString and string.find_parent("pre") is None:
+            string.replace_with(re.sub(r"\s+", " ", str(string)))
+    has_h1 = soup.find("h1") is not None
+    for heading in soup.find_all(re.compile(r"^h[1-6]$")):
+        text = " ".join(heading.get_text().split())
+        heading.replace_with(f"\n\n{'#' * int(heading.name[1])} {text}\n\n" if text else "")
+    for row in soup.find_all("tr"):
+        for cell in row.find_all(["td", "th"], recursive=False)[:-1]:
+            cell.insert_after(" | ")
+    for tag in soup.find_all(_LINE_TAGS):  # what follows a list or table is a block anyway
+        tag.insert_before("\n- " if tag.name == "li" else "\n")
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    lines = [line.strip() for line in soup.get_text().split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return f"# {title}\n\n{text}" if title and not has_h1 else text
+
+
+_PARSERS: dict[str, Callable[[bytes, str], str]] = {
+    "pdf": _parse_pdf,
+    "docx": _parse_docx,
+    "html": _parse_html,
+}
