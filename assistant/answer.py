@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from index.retrieval import Passage
 
+TIMING_KEYS = ("retrieve", "generate", "total")
+
 
 @dataclass
 class Answer:
@@ -27,5 +29,6 @@ class Answer:
             "abstained": self.abstained,
             "sources": [p.to_source() for p in self.sources],
             "backend": self.backend,
-            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            # The contract's stages; finer ones (``rewrite``) stay on the Python object.
+            "timings_ms": {k: round(self.timings_ms.get(k, 0.0), 1) for k in TIMING_KEYS},
         }

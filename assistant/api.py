@@ -18,7 +18,7 @@ from .components import Components
 from .errors import BackendError
 from .language import Language, detect_language
 from .question_check import check_history, check_question
-from .safety import neutralise_passage, safe_markdown
+from .safety import MarkdownStreamSanitizer, neutralise_passage, safe_markdown
 from .settings import LLMKind, Settings
 
 
@@ -37,12 +37,19 @@ class _Prepared:
 
 class Assistant:
     """``Assistant()`` reads settings from the environment; keyword arguments override them
-    (``Assistant(llm="extractive", top_k=3)``)."""
+    (``Assistant(llm="extractive", top_k=3)``), also on top of given components
+    (``Assistant(components=components, top_k=3)``, which keeps their loaded embedder)."""
 
     def __init__(
         self, settings: Settings | None = None, *, components: Components | None = None, **overrides
     ):
-        self.components = components or Components(settings, **overrides)
+        if components is None:
+            components = Components(settings, **overrides)
+        elif settings is not None:
+            raise TypeError("Pass either settings or components to Assistant, not both.")
+        elif overrides:
+            components = components.with_overrides(**overrides)
+        self.components = components
         self.settings = self.components.settings
         self._backends: dict[str, object] = {}
         self._lock = threading.Lock()
@@ -100,21 +107,41 @@ class Assistant:
                 self._hybrid = HybridSearcher(self.components.knowledge_base())
             return self._hybrid
 
-    def _prepare(self, question, history, backend, top_k) -> _Prepared:
+    def _check(self, question, history) -> tuple[str, list[str], list[str]]:
+        """The cleaned question and history, and notices; raises before anything is loaded."""
         settings = self.settings
-        started = time.perf_counter()
         cleaned = check_question(question, max_chars=settings.max_question_chars)
         turns, trimmed = check_history(
             history, max_turns=settings.max_history_turns, max_chars=settings.max_question_chars
         )
-        notices = ["Only the most recent turns of the conversation were used."] if trimmed else []
+        notices = (
+            [
+                f"Only the most recent {settings.max_history_turns} turns of the conversation "
+                "were used."
+            ]
+            if trimmed
+            else []
+        )
+        return cleaned, turns, notices
+
+    def _prepare(self, checked, backend, top_k) -> _Prepared:
+        settings = self.settings
+        started = time.perf_counter()
+        cleaned, turns, notices = checked
         timings: dict[str, float] = {}
         rewritten = backend.rewrite(cleaned, turns) if turns else None
         timings["rewrite"] = (time.perf_counter() - started) * 1000
         standalone = rewritten or cleaned
         t0 = time.perf_counter()
         kb = self.components.knowledge_base()
-        kb.check_signature(kb.load_manifest())
+        manifest = kb.load_manifest()
+        if not manifest.documents:
+            from .errors import IndexMissingError
+
+            raise IndexMissingError(
+                f"Nothing is indexed in {settings.data_dir} yet; run `survey-assistant index` first."
+            )
+        kb.check_signature(manifest)
         passages = self._searcher().search(standalone, top_k or settings.top_k)
         passages = [_neutralised(p) for p in passages]
         evidence = [p for p in passages if p.score >= settings.relevance_threshold]
@@ -140,10 +167,18 @@ class Assistant:
 
 
 def _neutralised(passage):
+    """The passage as data: instructions and active markup removed from its text and from the
+    stored question/answer of a FAQ record (which can be returned verbatim)."""
     from dataclasses import replace
 
     text = neutralise_passage(passage.text)
-    return passage if text == passage.text else replace(passage, text=text)
+    metadata = dict(passage.metadata)
+    for key in ("question", "answer"):
+        if isinstance(metadata.get(key), str):
+            metadata[key] = neutralise_passage(metadata[key])
+    if text == passage.text and metadata == passage.metadata:
+        return passage
+    return replace(passage, text=text, metadata=metadata)
 
 
 class AnswerStream:
@@ -161,15 +196,16 @@ class AnswerStream:
         assistant = self._assistant
         question, history, llm, top_k = self._args
         started = time.perf_counter()
+        checked = assistant._check(question, history)  # bad input never loads or calls a model
         backend = assistant.backend(llm)
-        prepared = assistant._prepare(question, history, backend, top_k)
+        prepared = assistant._prepare(checked, backend, top_k)
         self.prepared = prepared
         t0 = time.perf_counter()
         from_faq = False
         if prepared.faq is not None:
             passage, _ = prepared.faq
             sources = [passage]
-            text = f"{passage.metadata['answer']}[1]"
+            text = f"{safe_markdown(passage.metadata['answer']).strip()}[1]"
             from_faq = True
             yield text
         elif not prepared.evidence:
@@ -179,9 +215,16 @@ class AnswerStream:
         else:
             sources = prepared.evidence
             parts = []
+            # One image or tag can arrive split over several pieces: sanitise the text so far.
+            sanitizer = MarkdownStreamSanitizer()
             try:
-                for piece in backend.stream_answer(prepared.standalone, sources, prepared.language):
-                    piece = safe_markdown(piece)
+                for raw in backend.stream_answer(prepared.standalone, sources, prepared.language):
+                    piece = sanitizer.feed(raw)
+                    if piece:
+                        parts.append(piece)
+                        yield piece
+                piece = sanitizer.close()
+                if piece:
                     parts.append(piece)
                     yield piece
             except BackendError as exc:

@@ -19,12 +19,36 @@ if TYPE_CHECKING:
     from index.pipeline import Indexer
 
 
+# Settings that decide which embedder is built: components that agree on them can share one.
+_EMBEDDER_FIELDS = ("embedder", "embedding_model", "llm_threads")
+
+
+def apply_overrides(base: Settings, overrides: dict) -> Settings:
+    """``base`` with keyword overrides, validated like the environment is (an unknown name or a
+    bad value is an error, not silently kept)."""
+    unknown = sorted(set(overrides) - set(Settings.model_fields))
+    if unknown:
+        raise TypeError(f"Unknown setting(s): {', '.join(unknown)}; see `Settings` for the names.")
+    return Settings.model_validate({**base.model_dump(), **overrides})
+
+
 class Components:
     def __init__(self, settings: Settings | None = None, **overrides):
         base = settings or Settings()
-        self.settings = base.model_copy(update=overrides) if overrides else base
+        self.settings = apply_overrides(base, overrides) if overrides else base
         self._lock = threading.Lock()
         self._knowledge_bases: dict[str, KnowledgeBase] = {}
+
+    def with_overrides(self, **overrides) -> Components:
+        """New components with some settings changed; an embedder already loaded is reused when
+        the embedder settings are unchanged (loading one takes seconds)."""
+        derived = Components(apply_overrides(self.settings, overrides))
+        same_embedder = all(
+            getattr(derived.settings, f) == getattr(self.settings, f) for f in _EMBEDDER_FIELDS
+        )
+        if same_embedder and "embeddings" in self.__dict__:
+            derived.__dict__["embeddings"] = self.__dict__["embeddings"]
+        return derived
 
     @cached_property
     def embeddings(self) -> FingerprintedEmbeddings:

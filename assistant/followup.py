@@ -18,8 +18,22 @@ _ZH_NEW_SUBJECT = re.compile(
 _EN_NEW_SUBJECT = re.compile(
     r"^(?:and|what about|how about|and what about)\s+(?P<x>.+?)\s*[?.!]*$", re.I
 )
-_ZH_PRONOUNS = ("它们", "他们", "这些", "那些", "这个", "那个", "这种", "该模型", "它", "其")
-_EN_PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those)\b", re.I)
+# "其" and "它" also occur inside ordinary words (其他, 其中, 尤其, 其它): those are not pronouns.
+_ZH_PRONOUNS = re.compile(
+    r"它们|他们|这些|那些|这个|那个|这种|该模型|(?<!其)它|(?<![尤极与])其(?![他它中实余次])"
+)
+# "that" is a pronoun only at the end ("Who made that?"), elsewhere it is mostly a conjunction
+# or relative ("tools that support NLP").
+_EN_PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|these|those)\b|\b(that)\s*[?.!]*$", re.I)
+# What a "new subject" follow-up ("那TensorFlow呢？", "what about TensorFlow?") names must be a bare
+# subject: with a predicate or a question word it is a question of its own
+# ("AI大模型未来的发展趋势如何？", "and what is BERT?").
+_ZH_NOT_SUBJECT = re.compile(
+    r"是|的|有|包括|指|怎么|怎样|为什么|为何|能|可以|属于|用于|什么|哪|谁|多少|几|吗|是否"
+)
+_EN_NOT_SUBJECT = re.compile(
+    r"\b(what|who|which|how|why|when|where|is|are|was|were|does|do|did|can|could|should)\b", re.I
+)
 _ZH_SHORT = re.compile(r"^(为什么|为何|怎么|具体|举个?例|详细|还有吗|然后呢|有哪些|是什么)")
 # Where the subject of a Chinese question ends: the first predicate word.
 _ZH_PREDICATE = re.compile(
@@ -61,7 +75,7 @@ def _zh_subject(question: str) -> str:
 
 
 def _en_subject(question: str) -> str:
-    entities = [e for e in _EN_ENTITY.findall(question) if e not in _QUESTION_WORDS]
+    entities = _en_entities(question)
     if entities:
         return entities[0]
     match = _EN_SUBJECT.search(question.strip())
@@ -84,16 +98,14 @@ def rewrite_followup(question: str, history: list[str]) -> str | None:
     subject = subject_of(previous)
     text = question.strip()
 
-    new_subject = _ZH_NEW_SUBJECT.match(text) or _EN_NEW_SUBJECT.match(text)
-    if new_subject and subject and len(new_subject.group("x")) <= 30:
-        replacement = new_subject.group("x").strip()
-        if subject in previous and replacement != subject:
-            return previous.replace(subject, replacement, 1)
+    new_subject = _new_subject(text)
+    if new_subject and subject and subject in previous and new_subject != subject:
+        return previous.replace(subject, new_subject, 1)
 
     if detect_language(text) == "zh":
-        for pronoun in _ZH_PRONOUNS:
-            if pronoun in text and subject and subject not in text:
-                return text.replace(pronoun, subject, 1)
+        pronoun = _ZH_PRONOUNS.search(text)
+        if pronoun and subject and subject not in text:
+            return text[: pronoun.start()] + subject + text[pronoun.end() :]
         if _ZH_SHORT.match(text) and len(text) <= 12 and subject and subject not in text:
             return (
                 f"{subject}{text}"
@@ -102,8 +114,27 @@ def rewrite_followup(question: str, history: list[str]) -> str | None:
             )
     else:
         match = _EN_PRONOUNS.search(text)
-        if match and subject and subject.lower() not in text.lower():
-            word = match.group(1).lower()
+        # A question that names its own subject ("What are the tools that support NLP?") stands alone.
+        if match and subject and subject.lower() not in text.lower() and not _en_entities(text):
+            group = 1 if match.group(1) else 2
+            word = match.group(group).lower()
             replacement = f"{subject}'s" if word in ("its", "their") else subject
-            return text[: match.start()] + replacement + text[match.end() :]
+            return text[: match.start(group)] + replacement + text[match.end(group) :]
     return None
+
+
+def _new_subject(text: str) -> str | None:
+    """X of "那X呢？" / "X怎么样？" / "what about X?", when X is a bare subject."""
+    zh = _ZH_NEW_SUBJECT.match(text)
+    if zh:
+        subject = zh.group("x").strip().removesuffix("的")  # "计算机视觉的呢？"
+        return subject if len(subject) <= 30 and not _ZH_NOT_SUBJECT.search(subject) else None
+    en = _EN_NEW_SUBJECT.match(text)
+    if en:
+        subject = en.group("x").strip()
+        return subject if len(subject) <= 30 and not _EN_NOT_SUBJECT.search(subject) else None
+    return None
+
+
+def _en_entities(text: str) -> list[str]:
+    return [e for e in _EN_ENTITY.findall(text) if e not in _QUESTION_WORDS]

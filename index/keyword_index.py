@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -94,22 +95,41 @@ class KeywordIndex:
         self.folder = folder
         self._current = folder / "CURRENT"
 
-    def current_fingerprint(self) -> str | None:
+    def _published(self) -> tuple[str, Path] | None:
+        """(fingerprint, snapshot folder) named by ``CURRENT``, if that folder exists."""
         try:
-            return json.loads(self._current.read_text(encoding="utf-8"))["fingerprint"]
-        except (OSError, ValueError, KeyError):
+            current = json.loads(self._current.read_text(encoding="utf-8"))
+            fingerprint = current["fingerprint"]
+            # Older indexes named the folder by the fingerprint alone.
+            name = Path(current.get("snapshot") or f"snap-{fingerprint}").name
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+        snapshot = self.folder / name
+        return (fingerprint, snapshot) if snapshot.is_dir() else None
+
+    def current_fingerprint(self) -> str | None:
+        published = self._published()
+        return published[0] if published else None
 
     def build(self, fingerprint: str, records: list[KeywordRecord]) -> None:
-        """Write a new snapshot and publish it atomically; older snapshots are removed after."""
+        """Write a new snapshot and publish it atomically; older snapshots are removed after.
+
+        Every build gets a folder of its own: rebuilding the same set of chunks (after an
+        interrupted run) never deletes or rewrites the folder that ``CURRENT`` names, so a crash
+        at any point leaves a whole snapshot published."""
         import bm25s
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        snapshot = self.folder / f"snap-{fingerprint}"
-        staging = self.folder / f".staging-{fingerprint}"
-        shutil.rmtree(staging, ignore_errors=True)
+        name = f"snap-{fingerprint}-{os.urandom(4).hex()}"
+        snapshot = self.folder / name
+        staging = self.folder / f".staging-{name}"
+        for leftover in self.folder.glob(".staging-*"):  # of a killed build; one writer at a time
+            shutil.rmtree(leftover, ignore_errors=True)
         staging.mkdir(parents=True)
-        tokens = [keyword_tokens(r.text) or ["\u2205"] for r in records]
+        # Chunks kept from the previous snapshot keep their tokens: an incremental run tokenises
+        # only what changed (jieba is the slow part of a rebuild).
+        previous = self._previous_tokens()
+        tokens = [previous.get((r.id, r.text)) or keyword_tokens(r.text) or ["\u2205"] for r in records]
         payload = [
             {"id": r.id, "text": r.text, "metadata": r.metadata, "tokens": t}
             for r, t in zip(records, tokens, strict=True)
@@ -121,27 +141,58 @@ class KeywordIndex:
             bm25 = bm25s.BM25()
             bm25.index(tokens, show_progress=False)
             bm25.save(str(staging / "bm25"), show_progress=False)
-        shutil.rmtree(snapshot, ignore_errors=True)
+        _fsync_tree(staging)
         staging.rename(snapshot)
-        write_atomic(self._current, json.dumps({"fingerprint": fingerprint}).encode())
+        current = {"fingerprint": fingerprint, "snapshot": name}
+        write_atomic(self._current, json.dumps(current).encode())
         for old in self.folder.glob("snap-*"):
             if old != snapshot:
                 shutil.rmtree(old, ignore_errors=True)
 
+    def _previous_tokens(self) -> dict[tuple[str, str], list[str]]:
+        published = self._published()
+        if published is None:
+            return {}
+        try:
+            payload = json.loads((published[1] / "records.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {(p["id"], p["text"]): p["tokens"] for p in payload}
+
     def load(self) -> KeywordSnapshot | None:
         import bm25s
 
-        fingerprint = self.current_fingerprint()
-        if fingerprint is None:
-            return None
-        snapshot = self.folder / f"snap-{fingerprint}"
-        try:
-            payload = json.loads((snapshot / "records.json").read_text(encoding="utf-8"))
-            bm25 = bm25s.BM25.load(str(snapshot / "bm25"), show_progress=False) if payload else None
-        except (OSError, ValueError):
-            return None
-        records = [KeywordRecord(p["id"], p["text"], p["metadata"]) for p in payload]
-        return KeywordSnapshot(fingerprint, records, [p["tokens"] for p in payload], bm25)
+        for _ in range(3):  # a writer may publish a new snapshot and delete this one meanwhile
+            published = self._published()
+            if published is None:
+                return None
+            fingerprint, snapshot = published
+            try:
+                payload = json.loads((snapshot / "records.json").read_text(encoding="utf-8"))
+                bm25 = (
+                    bm25s.BM25.load(str(snapshot / "bm25"), show_progress=False)
+                    if payload
+                    else None
+                )
+            except (OSError, ValueError):
+                if self._published() == published:
+                    return None
+                continue
+            records = [KeywordRecord(p["id"], p["text"], p["metadata"]) for p in payload]
+            return KeywordSnapshot(fingerprint, records, [p["tokens"] for p in payload], bm25)
+        return None
 
     def drop(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush a snapshot's files before it is published (the rename is only atomic for what is
+    on disk)."""
+    for path in [*sorted(folder.rglob("*"), reverse=True), folder]:
+        flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
+        fd = os.open(path, flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -21,7 +21,10 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
     try:
         lock.acquire()
     except Timeout:
-        owner = owner_path.read_text().strip() if owner_path.exists() else "another process"
+        try:  # the holder may be writing it right now, or it may be unreadable
+            owner = owner_path.read_text().strip() or "another process"
+        except OSError:
+            owner = "another process"
         raise IndexInUseError(
             f"The index in {data_dir} is in use by {owner}; wait for it to finish or stop it, then retry."
         ) from None

@@ -3,8 +3,14 @@
 Order of writes, chosen so that a process killed at any point leaves a state the next run turns
 into exactly the right one: mark the manifest dirty; per document upsert new chunks (deterministic
 ids), delete its stale ones, then record it in the manifest; delete removed documents; rebuild the
-keyword index from Chroma; clear the dirty flag. A run that finds the flag set reconciles Chroma
-with the manifest first (orphans deleted, documents with missing chunks re-indexed).
+keyword index from Chroma; clear the dirty flag. A run that finds the flag set (or a keyword
+index that does not match the manifest) reconciles Chroma with the manifest first (orphans deleted,
+documents with missing chunks re-indexed). ``--rebuild`` writes its empty, dirty manifest before
+it drops the stores, so a rebuild killed half-way is finished by any later run.
+
+A document whose content is already indexed under another name is recorded as an alias
+(``duplicate_of``) with no chunks of its own; when the original is removed or edited, its aliases
+are indexed again from their own files.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from .knowledge_base import KnowledgeBase
 from .loaders import discover_files, load_file
 from .lock import writer_lock
 from .manifest import DocumentEntry, Manifest, save_manifest
+from .vector_store import drop_collection
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -58,17 +65,42 @@ class _Source:
     path: Path
 
 
-def _named_sources(paths: Sequence[Path]) -> tuple[list[_Source], list[Path]]:
-    """Files to index with their document names (path relative to the given folder), and the roots."""
+def _named_sources(
+    paths: Sequence[Path],
+) -> tuple[list[_Source], list[Path], list[tuple[str, str]]]:
+    """Files to index with their document names (path relative to the given folder), the roots,
+    and (name, message) for files left out because another file given has the same name.
+
+    A file reached twice (a folder and a file inside it) is indexed once, under its first name;
+    two different files with one name would replace each other's chunks on every run.
+    """
     sources: list[_Source] = []
     roots: list[Path] = []
+    errors: list[tuple[str, str]] = []
+    by_path: set[Path] = set()
+    by_name: dict[str, Path] = {}
     for given in paths:
         given = Path(given).expanduser().resolve()
         roots.append(given)
         for file in discover_files([given]):
             name = file.relative_to(given).as_posix() if given.is_dir() else file.name
+            if file in by_path:
+                continue
+            if name in by_name:
+                errors.append(
+                    (
+                        name,
+                        (
+                            f"Cannot index '{name}' from {file.parent}: a file of the same name from "
+                            f"{by_name[name].parent} is indexed in this run; rename one of them."
+                        ),
+                    )
+                )
+                continue
+            by_path.add(file)
+            by_name[name] = file
             sources.append(_Source(name, file))
-    return sources, roots
+    return sources, roots, errors
 
 
 def _under(source: str, roots: list[Path]) -> bool:
@@ -91,7 +123,7 @@ class Indexer:
     ) -> IndexReport:
         started = time.perf_counter()
         report = IndexReport()
-        sources, roots = _named_sources(paths)
+        sources, roots, report.errors = _named_sources(paths)
         with self._guarded_data_dir(), writer_lock(self._ensure_data_dir()):
             manifest = self._start(rebuild)
             loaded = self._load_all(sources, report)
@@ -134,16 +166,19 @@ class Indexer:
 
     def _start(self, rebuild: bool) -> Manifest:
         kb = self.kb
-        manifest = kb.load_manifest()
         if rebuild:
-            if kb.settings.chroma_host or (self.settings.data_dir / "chroma").exists():
-                kb.vector_store.drop()
-                kb.__dict__.pop("vector_store", None)
-            kb.keyword_index.drop()
+            # The old manifest is not read: a rebuild must work when it is corrupt or was made with
+            # another embedder or chunking. The empty, dirty manifest goes first, so a run killed
+            # while the stores are dropped leaves orphans that the next run deletes.
             manifest = Manifest(signature=kb.signature, dirty=True)
             save_manifest(kb.manifest_path, manifest)
-        else:
-            kb.check_signature(manifest)
+            kb.__dict__.pop("vector_store", None)
+            if kb.settings.chroma_host or (self.settings.data_dir / "chroma").exists():
+                drop_collection(self.settings, kb.collection)  # whatever embedder filled it
+            kb.keyword_index.drop()
+            return manifest
+        manifest = kb.load_manifest()
+        kb.check_signature(manifest)
         manifest.signature = kb.signature
         return manifest
 
@@ -172,13 +207,8 @@ class Indexer:
         report: IndexReport,
         progress: ProgressCallback | None,
     ) -> None:
-        was_dirty = manifest.dirty
         current = {doc.name: doc for doc in loaded}
         failed = {name for name, _ in report.errors}
-        by_hash = {
-            e.content_hash: n for n, e in manifest.documents.items() if e.duplicate_of is None
-        }
-
         removed = [
             n
             for n, e in manifest.documents.items()
@@ -190,25 +220,34 @@ class Indexer:
             if (
                 entry
                 and entry.content_hash == doc.content_hash
-                and not _alias_broken(manifest, entry, removed)
+                and not _alias_broken(manifest, entry, removed, current)
             ):
                 report.unchanged += 1
             else:
                 to_write.append(doc)
 
+        # A keyword index that does not match the manifest means the stores were changed outside
+        # a clean run (or the keyword folder was lost): check Chroma as after a crash.
         keyword_stale = self.kb.keyword_index.current_fingerprint() != manifest.fingerprint()
-        if not (was_dirty or to_write or removed or keyword_stale):
+        needs_reconcile = manifest.dirty or keyword_stale
+        if not (needs_reconcile or to_write or removed):
             self._count(manifest, report)
             return
 
         self._mark_dirty(manifest)
-        if was_dirty:
-            to_write += self._reconcile(manifest, current, to_write)
+        if needs_reconcile:
+            extra = self._reconcile(manifest, current, to_write)
+            report.unchanged -= len(extra)  # counted as unchanged above, re-indexed below
+            to_write += extra
         for name in removed:
             self._remove(manifest, name)
             report.removed += 1
+        # Originals whose content is final: a document about to be rewritten is no original yet.
+        pending = {doc.name for doc in to_write}
         by_hash = {
-            e.content_hash: n for n, e in manifest.documents.items() if e.duplicate_of is None
+            e.content_hash: n
+            for n, e in manifest.documents.items()
+            if e.duplicate_of is None and e.content_hash and n not in pending
         }
         for done, doc in enumerate(to_write, start=1):
             if progress:
@@ -247,6 +286,8 @@ class Indexer:
             stale = set(old.chunk_ids) - set(entry.chunk_ids)
             if stale:
                 store.delete(sorted(stale))
+            if old.content_hash != doc.content_hash:
+                _detach_aliases(manifest, doc.name)  # they hold the old content, not this one
         manifest.documents[doc.name] = entry
         save_manifest(self.kb.manifest_path, manifest)
 
@@ -254,11 +295,7 @@ class Indexer:
         entry = manifest.documents.pop(name)
         if entry.chunk_ids:
             self.kb.vector_store.delete(entry.chunk_ids)
-        # An alias of the removed document now has to carry the content itself.
-        for other, alias in list(manifest.documents.items()):
-            if alias.duplicate_of == name:
-                alias.duplicate_of = None
-                alias.content_hash = ""  # forces a re-index when its file is next seen
+        _detach_aliases(manifest, name)  # an alias now has to carry the content itself
         save_manifest(self.kb.manifest_path, manifest)
 
     def _reconcile(
@@ -278,7 +315,10 @@ class Indexer:
                 if name in current and name not in pending:
                     extra.append(current[name])
                 elif name not in current:
-                    entry.content_hash = ""  # re-indexed when its file is next given
+                    # Its file is not part of this run: keep what is stored, so the manifest
+                    # matches Chroma again, and re-index it when its file is next given.
+                    entry.chunk_ids = [cid for cid in entry.chunk_ids if cid in stored]
+                    entry.content_hash = ""
         return extra
 
     def _mark_dirty(self, manifest: Manifest) -> None:
@@ -312,10 +352,32 @@ def _source_of(doc: LoadedDocument) -> str:
     return str(Path(doc.source).resolve())
 
 
-def _alias_broken(manifest: Manifest, entry: DocumentEntry, removed: list[str]) -> bool:
-    return entry.duplicate_of is not None and (
-        entry.duplicate_of in removed or entry.duplicate_of not in manifest.documents
-    )
+def _alias_broken(
+    manifest: Manifest,
+    entry: DocumentEntry,
+    removed: list[str],
+    current: dict[str, LoadedDocument],
+) -> bool:
+    """Whether an alias no longer points at its own content: the original is gone, or it is
+    (or is about to be) indexed with other content."""
+    if entry.duplicate_of is None:
+        return False
+    original = manifest.documents.get(entry.duplicate_of)
+    if original is None or entry.duplicate_of in removed:
+        return True
+    if original.duplicate_of is not None or original.content_hash != entry.content_hash:
+        return True
+    new = current.get(entry.duplicate_of)
+    return new is not None and new.content_hash != entry.content_hash
+
+
+def _detach_aliases(manifest: Manifest, name: str) -> None:
+    """Aliases of ``name`` lose their original: each is indexed from its own file when that file
+    is next given (in this run, if it is part of it)."""
+    for alias in manifest.documents.values():
+        if alias.duplicate_of == name:
+            alias.duplicate_of = None
+            alias.content_hash = ""
 
 
 def _data_dir_error(data_dir: Path, exc: OSError) -> DataDirError:
@@ -335,6 +397,19 @@ def _data_dir_error(data_dir: Path, exc: OSError) -> DataDirError:
     )
 
 
+def _disk_full(data_dir: Path, exc: BaseException) -> bool:
+    """Chroma reports a full disk as an internal error; its message or the free space tells."""
+    import shutil
+
+    text = str(exc).lower()
+    if "disk is full" in text or "no space left" in text:
+        return True
+    try:
+        return shutil.disk_usage(data_dir).free < 1024 * 1024
+    except OSError:
+        return False
+
+
 class _DataDirGuard:
     """Turns low-level storage failures during a run into one clear DataDirError."""
 
@@ -350,6 +425,8 @@ class _DataDirGuard:
         if isinstance(exc, OSError):
             raise _data_dir_error(self.data_dir, exc) from exc
         if type(exc).__module__.startswith("chromadb"):
+            if _disk_full(self.data_dir, exc):
+                raise _data_dir_error(self.data_dir, OSError(errno.ENOSPC, "disk full")) from exc
             raise DataDirError(
                 f"Writing the vector store in {self.data_dir} failed ({type(exc).__name__}); check free "
                 "disk space and permissions, then run the command again (documents indexed before are kept)."

@@ -75,6 +75,12 @@ def fuse(keyword: float, dense: float) -> float:
     return max(keyword, dense)
 
 
+def _meaningful(terms: dict[str, float]) -> dict[str, float]:
+    """Coverage terms without one-letter Latin ones: coverage matches terms as substrings, so the
+    "s" of "learning's" or a lone "3" occurs in nearly every chunk and would count as full cover."""
+    return {t: w for t, w in terms.items() if len(t) > 1 or not t.isascii()}
+
+
 class HybridSearcher:
     """Searches one knowledge base; reloads the keyword snapshot when an indexer published a new one."""
 
@@ -125,7 +131,7 @@ class HybridSearcher:
                     v @ query_vector / (np.linalg.norm(v) + 1e-9)
                 )
         top_bm25 = max(bm25.values(), default=0.0) or 1.0
-        terms = snapshot.query_terms(query)
+        terms = _meaningful(snapshot.query_terms(query))
         ranked = []
         for index, cosine in candidates.items():
             record = snapshot.records[index]

@@ -51,10 +51,42 @@ def open_chroma_client(settings: Settings):
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
+        _forget_failed_client(str(path))
         raise DataDirError(
             f"The vector store in {path} cannot be opened ({type(exc).__name__}); check that the folder "
             "is writable, or run `survey-assistant index --rebuild`."
         ) from exc
+
+
+def _forget_failed_client(path: str) -> None:
+    """Chroma caches a client's system per path before starting it and keeps it when the start
+    fails, so every later open of that path in this process would fail too, even after the
+    folder is repaired or removed. Drop that half-started system."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    systems = getattr(SharedSystemClient, "_identifier_to_system", None)
+    if isinstance(systems, dict):
+        systems.pop(path, None)
+
+
+def drop_collection(settings: Settings, collection: str) -> None:
+    """Delete a collection whatever embedder filled it (``index --rebuild``, also after a change
+    of embedder, which ``VectorStore`` refuses to open).
+
+    An embedded store that cannot be opened at all (damaged files) is removed as a whole: nothing
+    in it can be read, and keeping it would make every later run fail.
+    """
+    try:
+        client = open_chroma_client(settings)
+    except DataDirError:
+        if settings.chroma_host:
+            raise
+        remove_tree(settings.data_dir / "chroma")
+        return
+    name = chroma_collection_name(collection)
+    existing = {getattr(c, "name", c) for c in client.list_collections()}
+    if name in existing:
+        client.delete_collection(name)
 
 
 class VectorStore:
@@ -123,10 +155,10 @@ class VectorStore:
         return dict(zip(result["ids"], result["embeddings"], strict=True))
 
     def drop(self) -> None:
-        try:
+        import contextlib
+
+        with contextlib.suppress(Exception):  # the collection may not exist yet
             self._client.delete_collection(self.name)
-        except Exception:  # the collection may not exist yet
-            pass
 
 
 def remove_tree(path: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from index.retrieval import Passage
 
-from ..errors import AssistantError, BackendError
+from ..errors import AssistantError, BackendError, InvalidQuestionError
 from ..extractive import extract_answer
 from ..followup import rewrite_followup
 from ..language import Language
@@ -75,16 +75,24 @@ class ChatBackend:
             return None
         return text
 
-    def budget_passages(self, question: str, passages: list[Passage], system: str) -> str:
-        """Numbered passages, cut so that system + passages + question + answer fit the window."""
-        window = self.settings.llm_context_tokens if self.name == "llamacpp" else 16000
-        budget = (
-            window
+    @property
+    def window(self) -> int:
+        return self.settings.llm_context_tokens if self.name == "llamacpp" else 16000
+
+    def passage_budget(self, question: str, system: str) -> int:
+        """Tokens left for passages once system, question, template and answer are counted."""
+        return (
+            self.window
             - self.settings.max_answer_tokens
             - self._count(system)
             - self._count(question)
-            - 96
+            - self._count(load_prompt("answer_user"))
+            - 32
         )
+
+    def budget_passages(self, question: str, passages: list[Passage], system: str) -> str:
+        """Numbered passages, cut so that system + passages + question + answer fit the window."""
+        budget = self.passage_budget(question, system)
         blocks, used = [], 0
         for n, passage in enumerate(passages, start=1):
             block = f"[{n}] ({passage.section})\n{passage.text}"
@@ -93,9 +101,16 @@ class ChatBackend:
                 remaining = budget - used
                 if remaining < 48:
                     break
-                ratio = remaining / cost
-                block = block[: max(int(len(block) * ratio) - 8, 0)] + "…"
-                cost = remaining
+                # Cut by the character share, then shorten until the count really fits
+                # (tokens per character vary between Chinese, English and code).
+                full, keep = block, max(int(len(block) * remaining / cost) - 8, 0)
+                block = full[:keep] + "…"
+                while keep > 0 and self._count(block) + 4 > remaining:
+                    keep = int(keep * 0.9)
+                    block = full[:keep] + "…"
+                if keep == 0:
+                    break
+                cost = self._count(block) + 4
             blocks.append(block)
             used += cost
         return "\n\n".join(blocks)
@@ -109,6 +124,11 @@ class ChatBackend:
         system = load_prompt("answer_system").format(
             abstain_message=ABSTAIN[language], language_name=LANGUAGE_NAMES[language]
         )
+        if self.passage_budget(question, system) < 0:
+            raise InvalidQuestionError(
+                f"The question is too long for the model's context window of {self.window} "
+                "tokens; shorten it."
+            )
         context = self.budget_passages(question, passages, system)
         prompt = ChatPromptTemplate.from_messages(
             [("system", "{system}"), ("human", load_prompt("answer_user"))]

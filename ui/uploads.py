@@ -1,0 +1,181 @@
+"""Server-side checks of uploaded files, then copying them into ``<data_dir>/uploads/`` and
+indexing them incrementally.
+
+The browser's ``file_types`` filter is a convenience, not a check: everything is checked here,
+cheapest first and before any parsing of the batch: the number of files, then each file's type
+by name and size by ``stat``, then its content with the same loader checks as the indexer
+(``index.loaders.load_file``: binary content under a text name, a fake PDF, a broken DOCX, bad
+encodings and parser time limits). One bad file is reported and the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.errors import DocumentError, UsageError
+from index.loaders import SUPPORTED_SUFFIXES, load_file
+
+MAX_NAME_CHARS = 120
+_FORBIDDEN = set('/\\:*?"<>|')
+
+Progress = Callable[[float, str], None]
+
+
+def uploads_dir(settings) -> Path:
+    return settings.data_dir / "uploads"
+
+
+def safe_upload_name(original: str) -> str:
+    """The file name to store an upload under: no folders, no control or path characters, no
+    leading dot, at most MAX_NAME_CHARS characters (the suffix kept)."""
+    name = unicodedata.normalize("NFC", str(original).replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(
+        "_" if ch in _FORBIDDEN or unicodedata.category(ch)[0] == "C" else ch for ch in name
+    )
+    name = " ".join(name.split()).lstrip(". ")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    suffix = suffix.lower()
+    room = MAX_NAME_CHARS - len(suffix) - 1
+    stem = stem[:room].rstrip(" .") or "upload"
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+@dataclass
+class UploadCheck:
+    accepted: list[tuple[Path, str]] = field(default_factory=list)  # (uploaded file, stored name)
+    rejected: list[str] = field(default_factory=list)  # one sentence per refused file
+
+
+def check_uploads(
+    files: Sequence[str | Path],
+    settings,
+    *,
+    indexed_elsewhere: set[str] = frozenset(),
+    progress: Progress | None = None,
+) -> UploadCheck:
+    """Check a batch; ``indexed_elsewhere`` are document names indexed from outside the uploads
+    folder (the corpus), which an upload must not silently replace."""
+    files = [Path(f) for f in files or []]
+    if not files:
+        raise UsageError("No file was uploaded; choose one or more documents first.")
+    if len(files) > settings.max_upload_files:
+        raise UsageError(
+            f"{len(files)} files were uploaded at once, over the limit of "
+            f"{settings.max_upload_files}; upload at most {settings.max_upload_files} at a time."
+        )
+    max_bytes = int(settings.max_upload_mb * 1024 * 1024)
+    check = UploadCheck()
+    names: set[str] = set()
+    for done, path in enumerate(files):
+        name = safe_upload_name(path.name)
+        if progress:
+            progress(done / len(files), f"检查 Checking {name}")
+        problem = _cheap_problem(path, name, max_bytes, settings)
+        if problem is None and name in names:
+            problem = f"'{name}' was given twice in one upload; rename one of them."
+        if problem is None and name in indexed_elsewhere:
+            problem = f"'{name}' is already indexed from the corpus; rename the file to add it as a new document."
+        if problem is None:
+            try:
+                load_file(path, name=name, max_bytes=max_bytes, timeout_s=settings.parse_timeout_s)
+            except DocumentError as exc:
+                problem = str(exc)
+        if problem is None:
+            check.accepted.append((path, name))
+            names.add(name)
+        else:
+            check.rejected.append(problem)
+    return check
+
+
+def _cheap_problem(path: Path, name: str, max_bytes: int, settings) -> str | None:
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        return (
+            f"'{name}' is not a supported file type (supported: {', '.join(SUPPORTED_SUFFIXES)}); "
+            "convert it first."
+        )
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return f"'{name}' was not received completely; upload it again."
+    if size > max_bytes:
+        return (
+            f"'{name}' is {size / 1024 / 1024:.1f} MB, over the upload limit of "
+            f"{settings.max_upload_mb:g} MB; split it or raise ASSISTANT_MAX_UPLOAD_MB."
+        )
+    return None
+
+
+def store_uploads(accepted: Sequence[tuple[Path, str]], folder: Path) -> list[Path]:
+    """Copy the accepted files into the uploads folder (each replaced atomically)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = []
+    for source, name in accepted:
+        target = folder / name
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, source.open("rb") as handle:
+                shutil.copyfileobj(handle, out)
+            os.replace(tmp, target)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        stored.append(target)
+    return stored
+
+
+@dataclass
+class UploadResult:
+    indexed: list[str]
+    rejected: list[str]
+    report: object | None = None  # index.pipeline.IndexReport
+
+    def markdown(self) -> str:
+        lines = []
+        if self.indexed:
+            names = "、".join(f"`{n}`" for n in self.indexed)
+            lines.append(f"✅ 已索引 Indexed: {names}")
+        if self.report is not None:
+            r = self.report
+            lines.append(
+                f"文档 documents {r.documents} · 片段 chunks {r.chunks} · 新增 added {r.added} · "
+                f"更新 updated {r.updated} · 未变 unchanged {r.unchanged} · {r.seconds:.1f} s"
+            )
+        lines += [f"⚠️ {m}" for m in self.rejected]
+        return "\n\n".join(lines) or "没有文件被索引 · Nothing was indexed."
+
+
+def upload_and_index(
+    components, files: Sequence[str | Path], progress: Progress | None = None
+) -> UploadResult:
+    """Check, store and index one upload batch."""
+    settings = components.settings
+    kb = components.knowledge_base()
+    folder = uploads_dir(settings)
+    manifest = kb.load_manifest()
+    elsewhere = {
+        name
+        for name, entry in manifest.documents.items()
+        if folder.resolve() not in Path(entry.source).resolve().parents
+    }
+    check = check_uploads(files, settings, indexed_elsewhere=elsewhere, progress=progress)
+    if not check.accepted:
+        return UploadResult([], check.rejected)
+    stored = store_uploads(check.accepted, folder)
+
+    def on_progress(done: int, total: int, name: str) -> None:
+        if progress:
+            progress(done / max(total, 1), f"索引 Indexing {name} ({done}/{total})")
+
+    report = components.indexer().index_paths(stored, progress=on_progress)
+    failed = {name for name, _ in report.errors}
+    rejected = check.rejected + [message for _, message in report.errors]
+    indexed = [p.name for p in stored if p.name not in failed]
+    return UploadResult(indexed, rejected, report)
