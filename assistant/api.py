@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .answer import Answer
+from .citations import CitingStream
 from .components import Components
 from .errors import BackendError
 from .language import Language, detect_language

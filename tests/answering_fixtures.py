@@ -32,8 +32,14 @@ ABSTAIN_EN = "Sorry, the documents do not cover this question, so I cannot answe
 
 # User FAQ records: questions the survey does not answer, so a hit can only come from the file.
 USER_FAQ_JSONL = [
-    {"question": "如何申请试用账号？", "answer": "在官网填写试用申请表，审核通过后会收到试用账号。"},
-    {"question": "技术支持的服务时间是什么时候？", "answer": "技术支持在工作日上午九点到下午六点在线。"},
+    {
+        "question": "如何申请试用账号？",
+        "answer": "在官网填写试用申请表，审核通过后会收到试用账号。",
+    },
+    {
+        "question": "技术支持的服务时间是什么时候？",
+        "answer": "技术支持在工作日上午九点到下午六点在线。",
+    },
 ]
 USER_FAQ_CSV = [
     ("可以开具增值税专用发票吗？", "可以，在订单页面提交开票信息后即可开具增值税专用发票。"),
@@ -90,13 +96,17 @@ def build_components(data_dir: Path, embeddings, **overrides) -> Components:
 
 
 @pytest.fixture(scope="session")
-def use_embeddings():
-    """The packaged multilingual USE embedder, loaded once (it takes seconds)."""
-    from index.embeddings import USEMultilingualEmbeddings
+def use_embeddings(request):
+    """The packaged multilingual USE embedder, loaded once (it takes seconds): the session's
+    ``embeddings`` fixture of conftest.py when there is one."""
+    try:
+        return request.getfixturevalue("embeddings")
+    except pytest.FixtureLookupError:
+        from index.embeddings import USEMultilingualEmbeddings
 
-    embeddings = USEMultilingualEmbeddings()
-    embeddings.load()
-    return embeddings
+        embeddings = USEMultilingualEmbeddings()
+        embeddings.load()
+        return embeddings
 
 
 @pytest.fixture(scope="session")

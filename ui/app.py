@@ -28,13 +28,13 @@ def build_app(components, *, assistant=None):
     with gr.Blocks(title="AI 大模型综述助手 Survey Assistant", analytics_enabled=False) as app:
         gr.Markdown(HEADER, elem_id="sa-header")
         with gr.Tabs():
-            with gr.Tab("💬 问答 Chat", id="chat"):
+            with gr.Tab("问答 Chat", id="chat"):
                 chat_tab.build(assistant)
-            with gr.Tab("📚 文档库 Library", id="library"):
+            with gr.Tab("文档库 Library", id="library"):
                 listing, listing_outputs = library_tab.build(components, assistant)
-            with gr.Tab("🧪 模型演示 Demos", id="demos"):
+            with gr.Tab("模型演示 Demos", id="demos"):
                 demos_tab.build(components.settings, assistant)
-            with gr.Tab("📊 评测 Evaluation", id="eval"):
+            with gr.Tab("评测 Evaluation", id="eval"):
                 eval_tab.build(components, assistant)
         app.load(listing, None, listing_outputs, api_visibility="private")
     app.queue(default_concurrency_limit=2)

@@ -25,7 +25,7 @@ EXAMPLES = [
     "What are the future trends of large AI models?",
 ]
 PLACEHOLDER = (
-    "### 你好 👋\n向这篇《AI大模型的未来发展趋势与挑战》综述提问，回答会附上编号来源。\n\n"
+    "### 你好\n向这篇《AI大模型的未来发展趋势与挑战》综述提问，回答会附上编号来源。\n\n"
     "Ask about the survey; every answer cites its numbered sources. "
     "Follow-up questions such as 「它有哪些应用场景？」 are rewritten into standalone ones."
 )
@@ -70,7 +70,7 @@ def build(assistant) -> None:
                 label="示例问题 Example questions",
             )
         with gr.Column(scale=2):
-            new_chat = gr.Button("🧹 新对话 New chat", size="sm", elem_id="sa-new-chat")
+            new_chat = gr.Button("新对话 New chat", size="sm", elem_id="sa-new-chat")
             with gr.Accordion("设置 Settings", open=True):
                 backend = gr.Dropdown(
                     choices=[(BACKEND_LABELS.get(b, b), b) for b in backends],
@@ -130,6 +130,8 @@ def build(assistant) -> None:
         concurrency_limit=CHAT_CONCURRENCY,
     )
     new_chat.click(reset, None, [chatbot, session, sources, details], api_name="new_chat")
+    # The Chatbot's own trash button clears only what is shown; clear the history with it.
+    chatbot.clear(reset, None, [chatbot, session, sources, details], api_visibility="private")
     backend.change(
         lambda kind: gr.update(interactive=kind != "extractive"),
         backend,

@@ -42,7 +42,7 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 def rewritten_note(rewritten: str | None) -> str:
     if not rewritten:
         return ""
-    return f"> 🔁 改写为 Rewritten as: **{inert(rewritten)}**\n\n"
+    return f"> ↻ 改写为 Rewritten as: **{inert(rewritten)}**\n\n"
 
 
 def citation_line(passages: Sequence) -> str:
@@ -57,13 +57,13 @@ def answer_message(answer) -> str:
     text = inert(answer.text)
     head = rewritten_note(answer.rewritten_question)
     if answer.abstained:
-        return f"{head}**🚫 文档中没有答案 · Not in the documents**\n\n{text}"
+        return f"{head}**文档中没有答案 · Not in the documents**\n\n{text}"
     faq = "\n\n*✔ 来自 FAQ 记录 · answered from a stored FAQ answer*" if answer.from_faq else ""
     return f"{head}{text}{citation_line(answer.sources)}{faq}"
 
 
 def error_message(message: str, *, rewritten: str | None = None) -> str:
-    return f"{rewritten_note(rewritten)}**⚠️ 出错了 · Error**\n\n{inert(message)}"
+    return f"{rewritten_note(rewritten)}**⚠ 出错了 · Error**\n\n{inert(message)}"
 
 
 def _score_bar(score: float) -> str:
@@ -112,9 +112,9 @@ def timings_line(timings: dict[str, float], backend: str, notices: Sequence[str]
     parts = [f"{label} {timings[key]:.0f} ms" for key, label in _STAGES if key in timings]
     if "total" in timings:
         parts.append(f"**总计 total {timings['total']:.0f} ms**")
-    line = "⏱ " + " · ".join(parts) + f" · 后端 backend: `{html.escape(backend)}`"
+    line = " · ".join(parts) + f" · 后端 backend: `{html.escape(backend)}`"
     for notice in notices:
-        line += f"\n\nℹ️ {inert(notice)}"
+        line += f"\n\n注意 Note: {inert(notice)}"
     return line
 
 

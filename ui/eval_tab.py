@@ -20,7 +20,7 @@ def build(components, assistant) -> None:
     gr.Markdown(NOTE, elem_classes="sa-muted")
     if not evaluation_available():
         gr.Markdown(
-            "⚠️ 评测模块不可用 · The evaluation package (assistant.evaluation) is not installed."
+            "⚠ 评测模块不可用 · The evaluation package (assistant.evaluation) is not installed."
         )
         return
     default_file = default_eval_file(settings)
@@ -70,8 +70,8 @@ def build(components, assistant) -> None:
             view = run_evaluation(assistant, path, llm=kind, limit=int(first or 0) or None)
         except AssistantError as exc:
             gr.Warning(str(exc))
-            return f"⚠️ {exc}", None, None, None, ""
-        summary = f"✅ 后端 backend `{view.backend}` · 用时 {view.seconds:.1f} s"
+            return f"⚠ {exc}", None, None, None, ""
+        summary = f"✔ 后端 backend `{view.backend}` · 用时 {view.seconds:.1f} s"
         return (
             summary,
             view.rows,

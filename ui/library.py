@@ -72,7 +72,7 @@ def delete_document(components, name: str) -> str:
     if entry is None:
         raise UsageError(f"No indexed document is named '{name}'; refresh the list.")
     report = components.indexer().remove_documents([name])
-    message = f"🗑 已删除 Deleted `{name}` · 剩余文档 documents {report.documents} · 片段 chunks {report.chunks}"
+    message = f"已删除 Deleted `{name}` · 剩余文档 documents {report.documents} · 片段 chunks {report.chunks}"
     if _is_upload(settings, entry.source):
         Path(entry.source).unlink(missing_ok=True)
     return message

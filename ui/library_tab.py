@@ -89,7 +89,7 @@ def build(components, assistant):
             )
         except AssistantError as exc:
             gr.Warning(str(exc))
-            return f"⚠️ {exc}", *listing(), gr.update()
+            return f"⚠ {exc}", *listing(), gr.update()
         return result.markdown(), *listing(), None
 
     def do_view(name):
@@ -106,7 +106,7 @@ def build(components, assistant):
             message = library.delete_document(components, name)
         except AssistantError as exc:
             gr.Warning(str(exc))
-            return f"⚠️ {exc}", *listing(), ""
+            return f"⚠ {exc}", *listing(), ""
         return message, *listing(), ""
 
     def do_search(text, top):

@@ -24,6 +24,8 @@ import socket
 import tempfile
 from pathlib import Path
 
+import uvicorn
+
 from assistant.errors import AssistantError, UsageError
 from assistant.settings import SOURCE_ROOT, Settings
 
@@ -153,8 +155,6 @@ def run_server(components, host: str, port: int) -> int:
     check_port_free(host, port)
     gradio_dir = prepare_gradio_environment(settings)
     try:
-        import uvicorn
-
         from assistant.api import Assistant
 
         from .app import build_app
@@ -166,7 +166,7 @@ def run_server(components, host: str, port: int) -> int:
         if not is_loopback(host):
             log.warning("The web app listens on %s: it is reachable from other machines.", host)
         print(f"Survey Assistant: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
-        server = uvicorn.Server(
+        server = _GracefulServer(
             uvicorn.Config(
                 app,
                 host=host,
@@ -181,6 +181,18 @@ def run_server(components, host: str, port: int) -> int:
         return 0 if server.started else 1
     finally:
         shutil.rmtree(gradio_dir, ignore_errors=True)
+
+
+class _GracefulServer(uvicorn.Server):
+    """Stops on SIGINT/SIGTERM and returns, so `serve` exits 0: stopping is how a server ends.
+    (uvicorn re-raises the captured signal after its shutdown, which would end the process with
+    -15 and skip the clean-up of Gradio's temporary folder.)"""
+
+    def handle_exit(self, sig, frame) -> None:
+        super().handle_exit(sig, frame)
+        captured = getattr(self, "_captured_signals", None)
+        if isinstance(captured, list):
+            captured.clear()
 
 
 def _warm_up(assistant) -> None:

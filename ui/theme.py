@@ -50,4 +50,11 @@ def build_theme():
         neutral_hue="slate",
         font=[gr.themes.Font(name) for name in FONTS],
         font_mono=[gr.themes.Font(name) for name in MONO_FONTS],
-    ).set(block_radius="10px", button_large_radius="8px")
+    ).set(
+        block_radius="10px",
+        button_large_radius="8px",
+        block_label_background_fill="*neutral_100",
+        block_label_text_color="*neutral_600",
+        block_title_background_fill="transparent",
+        block_title_text_color="*neutral_700",
+    )

@@ -141,14 +141,14 @@ class UploadResult:
         lines = []
         if self.indexed:
             names = "、".join(f"`{n}`" for n in self.indexed)
-            lines.append(f"✅ 已索引 Indexed: {names}")
+            lines.append(f"✔ 已索引 Indexed: {names}")
         if self.report is not None:
             r = self.report
             lines.append(
                 f"文档 documents {r.documents} · 片段 chunks {r.chunks} · 新增 added {r.added} · "
                 f"更新 updated {r.updated} · 未变 unchanged {r.unchanged} · {r.seconds:.1f} s"
             )
-        lines += [f"⚠️ {m}" for m in self.rejected]
+        lines += [f"⚠ {m}" for m in self.rejected]
         return "\n\n".join(lines) or "没有文件被索引 · Nothing was indexed."
 
 

@@ -95,7 +95,11 @@ class ChatBackend:
         budget = self.passage_budget(question, system)
         blocks, used = [], 0
         for n, passage in enumerate(passages, start=1):
-            block = f"[{n}] ({passage.section})\n{passage.text}"
+            # Heading lines repeat the section path; small models copy them, so they are left out.
+            body = "\n".join(
+                line for line in passage.text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+            )
+            block = f"[{n}] {passage.section}\n{body}"
             cost = self._count(block) + 4
             if used + cost > budget:
                 remaining = budget - used

@@ -94,6 +94,8 @@ class LlamaCppChatModel(BaseChatModel):
             "temperature": kwargs.get("temperature", self.temperature),
             "stop": stop or kwargs.get("stop"),
             "n": kwargs.get("n", 1),
+            # Small models loop on their context without it.
+            "repeat_penalty": kwargs.get("repeat_penalty", 1.1),
         }
 
     def _generate(

@@ -28,8 +28,10 @@ def run_chat(components, *, llm: str | None) -> int:
             continue
         try:
             stream = assistant.stream(line, history, llm=llm)
-            sys.stdout.write("助手> ")
-            for piece in stream:
+            pieces = iter(stream)
+            first = next(pieces, "")  # validates and retrieves: a bad question gets no "助手>"
+            sys.stdout.write("助手> " + first)
+            for piece in pieces:
                 sys.stdout.write(piece)
                 sys.stdout.flush()
             answer = stream.answer

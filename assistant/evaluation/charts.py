@@ -84,6 +84,8 @@ def plot_metrics(results: list[BackendResult], path: Path, title: str) -> Path:
 
 def plot_latency(results: list[BackendResult], path: Path, title: str) -> Path:
     """Histogram of per-question latency (all backends overlaid) and a box plot per backend."""
+    from matplotlib.ticker import MaxNLocator
+
     fig, cjk = _figure(9.0, 4.0)
     hist, box = fig.subplots(1, 2, width_ratios=[2, 1])
     series = [[item["latency_ms"] for item in r.items] for r in results]
@@ -91,6 +93,7 @@ def plot_latency(results: list[BackendResult], path: Path, title: str) -> Path:
         hist.hist(values, bins=30, alpha=0.6, label=result.backend)
     hist.set_xlabel("latency per question (ms)")
     hist.set_ylabel("questions")
+    hist.yaxis.set_major_locator(MaxNLocator(integer=True))
     hist.set_title(_label(f"Latency - {title}", cjk))
     hist.legend(fontsize=8)
     box.boxplot(series, tick_labels=[r.backend for r in results], showfliers=True)

@@ -118,12 +118,16 @@ def _cell(value) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) >= 10 else f"{value:.3f}"
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
     return str(value)
 
 
 def _signed(value) -> str:
-    return "–" if value is None else f"{value:+.3f}" if abs(value) < 10 else f"{value:+.1f}"
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return f"{value:+d}"
+    return f"{value:+.1f}" if abs(value) >= 10 else f"{value:+.3f}"
 
 
 def _one_line(text: str, limit: int = _TEXT_LIMIT) -> str:

@@ -50,22 +50,26 @@ def prepare_squad_components(
     squad_components = Components(settings)
     folder = settings.data_dir / "eval" / collection / "paragraphs"
     _write_paragraphs(folder, paragraphs)
-    bar = tqdm(
-        total=0,
-        desc=f"index {collection}",
-        unit="doc",
-        file=sys.stderr,
-        disable=len(paragraphs) < PROGRESS_MIN_ITEMS,
-    )
+    bars: list = []  # created on the first document, so an unchanged set prints nothing
 
     def progress(done: int, total: int, name: str) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+        if not bars:
+            bars.append(
+                tqdm(
+                    total=total,
+                    desc=f"index {collection}",
+                    unit="doc",
+                    file=sys.stderr,
+                    disable=total < PROGRESS_MIN_ITEMS,
+                )
+            )
+        bars[0].update(done - bars[0].n)
 
     try:
         report = squad_components.indexer(collection).index_paths([folder], progress=progress)
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     if report.errors:
         _, message = report.errors[0]
         raise DocumentError(f"Indexing the paragraphs of {path} failed: {message}")
