@@ -16,9 +16,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .keyword_tokens import coverage_terms, has_cjk, keyword_tokens
+from .keyword_tokens import ENTITY_WEIGHT, coverage_terms, has_cjk, keyword_tokens
 from .manifest import write_atomic
 
+_UNCHECKED = "\x00unchecked"  # stands for the share of a question no chunk can match lexically
 CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -42,6 +43,7 @@ class KeywordSnapshot:
         self._vocab = frozenset(t for doc_tokens in tokens for t in doc_tokens)
         self._lowered = [r.text.lower() for r in records]
         self._df: dict[str, int] = {}
+        self.aliases = _mine_aliases(self._lowered)
         sample = "".join(self._lowered[:200])[:20000]
         self.corpus_is_cjk = has_cjk(sample) and len(CJK_CHAR.findall(sample)) > 0.3 * len(sample)
 
@@ -62,9 +64,21 @@ class KeywordSnapshot:
         terms over a Chinese corpus, English words that never occur in the corpus are dropped:
         they cannot match lexically, and the dense signal carries cross-lingual questions."""
         cjk_terms, latin_terms = coverage_terms(query)
-        terms = {t: self.idf(t) for t in cjk_terms + latin_terms}
+        terms = {t: self.idf(t) for t in cjk_terms}
+        entity_weight = ENTITY_WEIGHT if cjk_terms and self.corpus_is_cjk else 1.0
+        for term in latin_terms:
+            terms[term] = self.idf(term) * entity_weight
         if not cjk_terms and self.corpus_is_cjk:
-            terms = {t: w for t, w in terms.items() if self._df.get(t, 0) > 0}
+            # Only the words the corpus has can be checked; the coverage of those few says less
+            # about the whole question, so it is scaled by their share of the question's weight.
+            checkable = {
+                t: w for t, w in terms.items() if self._df.get(t, 0) > 0 or self.aliases.get(t)
+            }
+            # (square root: a named term such as "pytorch" is worth more than its IDF share).
+            share = math.sqrt(sum(checkable.values()) / (sum(terms.values()) or 1.0))
+            mass = sum(checkable.values()) or 1.0
+            scaled = {t: share * w / mass for t, w in checkable.items()}
+            return scaled | ({_UNCHECKED: 1.0 - share} if checkable else {})
         return terms
 
     def search(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
@@ -80,12 +94,26 @@ class KeywordSnapshot:
 
     def coverage(self, terms: dict[str, float], index: int) -> float:
         """Share of the question's IDF mass whose terms occur in the record (0-1): an absolute
-        measure, comparable across questions, unlike raw BM25 scores."""
+        measure, comparable across questions, unlike raw BM25 scores. A term also counts as
+        present when its alias does ("nlp" ↔ "自然语言处理")."""
         total = sum(terms.values())
         if not total:
             return 0.0
         text = self._lowered[index]
-        return sum(w for t, w in terms.items() if t in text) / total
+        present = 0.0
+        for term, weight in terms.items():
+            alias = self.aliases.get(term)
+            if term in text or (alias and alias in text):
+                present += weight
+        return present / total
+
+    def expand(self, query: str) -> str:
+        """The query with the aliases of its abbreviations appended (for BM25 and coverage)."""
+        lowered = query.lower()
+        extra = [
+            alias for term, alias in self.aliases.items() if term.isascii() and term in lowered
+        ]
+        return query if not extra else f"{query} {' '.join(extra)}"
 
 
 class KeywordIndex:
@@ -129,7 +157,9 @@ class KeywordIndex:
         # Chunks kept from the previous snapshot keep their tokens: an incremental run tokenises
         # only what changed (jieba is the slow part of a rebuild).
         previous = self._previous_tokens()
-        tokens = [previous.get((r.id, r.text)) or keyword_tokens(r.text) or ["\u2205"] for r in records]
+        tokens = [
+            previous.get((r.id, r.text)) or keyword_tokens(r.text) or ["\u2205"] for r in records
+        ]
         payload = [
             {"id": r.id, "text": r.text, "metadata": r.metadata, "tokens": t}
             for r, t in zip(records, tokens, strict=True)
@@ -196,3 +226,16 @@ def _fsync_tree(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+_ABBREVIATION = re.compile(r"([\u4e00-\u9fff]{2,12})[（(]([a-z][a-z0-9\-]{1,11})[）)]")
+
+
+def _mine_aliases(texts: list[str]) -> dict[str, str]:
+    """Abbreviations the corpus defines itself ("自然语言处理（NLP）"): both ways."""
+    aliases: dict[str, str] = {}
+    for text in texts:
+        for long_form, short_form in _ABBREVIATION.findall(text):
+            aliases.setdefault(short_form, long_form)
+            aliases.setdefault(long_form, short_form)
+    return aliases

@@ -1,8 +1,8 @@
-"""Tokens for the keyword index: jieba words for Chinese, lower-cased words for other scripts.
+"""Tokens for the keyword index and the terms that measure how well a chunk covers a question.
 
-jieba's search mode emits both a long word and its parts ("大模型" → "模型", "大模型"), which lets
-a question's shorter word match a document's compound. Punctuation and a small stop list are
-dropped so that scores measure content words.
+BM25 tokens: jieba's search mode, which emits both a long word and its parts ("大模型" → "模型",
+"大模型"), so a question's shorter word matches a document's compound. Punctuation and a short stop
+list are dropped so that scores measure content words.
 """
 
 from __future__ import annotations
@@ -13,173 +13,33 @@ from functools import cache
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff\u3400-\u4dbf]", re.UNICODE)
 _CJK = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
+_LATIN_TERM = re.compile(r"[a-z0-9]+(?:[-_.+][a-z0-9]+)*")
 
-# Function words that carry no topic; kept short on purpose (content words must never be lost).
+# Function words and question words: they carry no topic. Kept short on purpose (content words
+# must never be lost).
 STOP_WORDS = frozenset(
-    [
-        "的",
-        "了",
-        "是",
-        "在",
-        "和",
-        "与",
-        "及",
-        "或",
-        "等",
-        "也",
-        "都",
-        "就",
-        "而",
-        "被",
-        "把",
-        "对",
-        "于",
-        "从",
-        "中",
-        "上",
-        "下",
-        "为",
-        "以",
-        "其",
-        "之",
-        "这",
-        "那",
-        "这些",
-        "那些",
-        "这个",
-        "那个",
-        "什么",
-        "哪些",
-        "哪个",
-        "哪类",
-        "哪种",
-        "哪些方面",
-        "谁",
-        "为何",
-        "为什么",
-        "怎么样",
-        "做",
-        "怎么",
-        "怎样",
-        "如何",
-        "吗",
-        "呢",
-        "吧",
-        "啊",
-        "呀",
-        "么",
-        "请",
-        "请问",
-        "一个",
-        "一些",
-        "一种",
-        "有",
-        "有的",
-        "没有",
-        "可以",
-        "能",
-        "会",
-        "要",
-        "我",
-        "你",
-        "他",
-        "她",
-        "它",
-        "我们",
-        "你们",
-        "他们",
-        "它们",
-        "是否",
-        "多少",
-        "几",
-        "个",
-        "由",
-        "将",
-        "并",
-        "还",
-        "又",
-        "很",
-        "所",
-        "着",
-        "过",
-        "给",
-        "让",
-        "向",
-        "per",
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "and",
-        "or",
-        "not",
-        "no",
-        "do",
-        "does",
-        "did",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "how",
-        "why",
-        "when",
-        "where",
-        "that",
-        "this",
-        "these",
-        "those",
-        "it",
-        "its",
-        "as",
-        "with",
-        "from",
-        "into",
-        "about",
-        "than",
-        "then",
-        "so",
-        "such",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "i",
-        "you",
-        "he",
-        "she",
-        "we",
-        "they",
-        "me",
-        "him",
-        "her",
-        "us",
-        "them",
-        "my",
-        "your",
-        "our",
-        "their",
-    ]
+    """
+    的 了 是 在 和 与 及 或 等 也 都 就 而 被 把 对 于 从 中 上 下 为 以 其 之 这 那 这些 那些 这个 那个
+    什么 哪些 哪个 哪类 哪种 哪家 哪里 哪儿 哪几 哪几个 哪些方面 谁 为何 为什么 怎么样 怎么 怎样 如何 多少 几 多大
+    吗 呢 吧 啊 呀 么 请 请问 一个 一些 一种 有 有的 没有 可以 能 会 要 我 你 他 她 它 我们 你们 他们 它们
+    是否 个 由 将 并 还 又 很 所 着 过 给 让 向 做 用 分别 到底 具体 主要 哪方面
+    a an the of to in on at by for is are was were be been being and or not no do does did what which who
+    whom whose how why when where that this these those it its as with from into about than then so such
+    can could would should will shall may might must i you he she we they me him her us them my your our
+    their there here any some
+    """.split()
 )
+
+# Words a question uses to talk about the document itself ("这篇综述提到…", "文章认为…"); they
+# never occur in its text, and counting them would make every question look uncovered.
+META_WORDS = frozenset(
+    """文章 本文 文中 综述 这篇 该文 作者 提到 提及 列出 列举 介绍 认为 指出 描述 谈到 讲到 里面 当中 之中
+    document documents survey article paper text mention mentions mentioned list listed say says""".split()
+)
+
+# A Latin or alphanumeric term in a Chinese question is usually a name (GPT-4, PyTorch): whether
+# the chunk has it decides more than any ordinary word.
+ENTITY_WEIGHT = 2.5
 
 _init_lock = threading.Lock()
 
@@ -201,11 +61,8 @@ def keyword_tokens(text: str) -> list[str]:
     tokens: list[str] = []
     for token in _jieba().cut_for_search(text.lower()):
         token = token.strip()
-        if not token or not _WORD.search(token) or token in STOP_WORDS:
-            continue
-        # A lone CJK function character ("之", "等") is usually noise, but single-character content
-        # words ("词", "图") matter in Chinese, so only the stop list removes them.
-        tokens.append(token)
+        if token and _WORD.search(token) and token not in STOP_WORDS:
+            tokens.append(token)
     return tokens
 
 
@@ -213,39 +70,24 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
-_LATIN_TERM = re.compile(r"[a-z0-9]+(?:[-_.+][a-z0-9]+)*")
-
-
 def coverage_terms(text: str) -> tuple[list[str], list[str]]:
-    """Terms whose presence in a chunk shows it covers the question: (CJK terms, Latin terms).
+    """Terms whose presence in a chunk shows that it covers the question: (CJK terms, Latin terms).
 
-    CJK: the question is cut by jieba, stop words break it into phrases, and each phrase gives its
-    character bigrams, so "量子计算机" needs 量子/子计/计算/算机 to be covered, not just 计算 somewhere
-    (jieba's cuts alone give partial credit to unrelated compounds). Latin: whole words ("gpt-4").
+    CJK: each jieba word of the question that is not a stop or meta word; a word of three or more
+    characters is represented by its character bigrams, so "计算资源" matches "计算" + "资源" in
+    "计算和资源" but "量子计算机" still needs 量子. Latin: whole words ("gpt-4", "pytorch").
     """
-    cjk_terms: list[str] = []
-    latin_terms: list[str] = []
-    phrase = ""
-
-    def flush() -> None:
-        nonlocal phrase
-        if len(phrase) == 1:
-            cjk_terms.append(phrase)
-        else:
-            cjk_terms.extend(phrase[i : i + 2] for i in range(len(phrase) - 1))
-        phrase = ""
-
     lowered = text.lower()
-    for token in _jieba().cut(lowered):
-        if _CJK.search(token) and token not in STOP_WORDS and not _QUESTION_CHARS.fullmatch(token):
-            phrase += token
+    cjk_terms: list[str] = []
+    for word in _jieba().cut(lowered):
+        if not _CJK.search(word) or word in STOP_WORDS or word in META_WORDS:
             continue
-        flush()
-    flush()
-    latin_terms = [w for w in _LATIN_TERM.findall(lowered) if w not in STOP_WORDS]
+        word = "".join(_CJK.findall(word))
+        if len(word) <= 2:
+            cjk_terms.append(word)
+        else:
+            cjk_terms.extend(word[i : i + 2] for i in range(len(word) - 1))
+    latin_terms = [
+        w for w in _LATIN_TERM.findall(lowered) if w not in STOP_WORDS and w not in META_WORDS
+    ]
     return list(dict.fromkeys(cjk_terms)), list(dict.fromkeys(latin_terms))
-
-
-_QUESTION_CHARS = re.compile(
-    r"[吗呢吧啊呀么谁哪几多]+|哪些|哪类|哪种|哪个|什么样|多少|为何|为什么|怎么样"
-)

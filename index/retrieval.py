@@ -31,8 +31,8 @@ from .knowledge_base import KnowledgeBase
 DENSE_FLOOR = 0.15
 DENSE_CEIL = 0.75
 CANDIDATES = 30
-RANK_BM25 = 0.3
-RANK_DENSE = 0.3
+RANK_BM25 = 0.1
+RANK_DENSE = 0.1
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class HybridSearcher:
         snapshot = self.snapshot()
         if snapshot is None or len(snapshot) == 0:
             return []
-        tokens = keyword_tokens(query)
+        tokens = keyword_tokens(snapshot.expand(query))
         candidates: dict[int, float] = {}  # record index -> cosine (nan until known)
         bm25: dict[int, float] = {}
         if self.use_keyword:

@@ -86,15 +86,17 @@ def run_turn(
     rewritten = stream.prepared.rewritten if stream.prepared else None
     head = chat_view.rewritten_note(rewritten)
     text = first or ""
-    pending = _view(
-        messages, turns, head + chat_view.inert(text) + " ▌", "检索完成，正在生成… · Generating…"
+    evidence = stream.prepared.evidence if stream.prepared else []
+    retrieved = chat_view.sources_panel(
+        evidence,
+        title="检索到的段落 Retrieved passages",
+        note="正在生成回答… · Generating the answer…",
     )
-    yield pending
+    yield _view(messages, turns, head + chat_view.inert(text) + " ▌", retrieved)
     try:
         for piece in pieces:
             text += piece
-            messages[-1] = {"role": "assistant", "content": head + chat_view.inert(text) + " ▌"}
-            yield _view(messages, turns, None, "正在生成… · Generating…")
+            yield _view(messages, turns, head + chat_view.inert(text) + " ▌", retrieved)
     except Exception as exc:
         yield _failed(messages[:-2], turns, question, exc, stream=stream)
         return
@@ -113,12 +115,10 @@ def run_turn(
     yield TurnView(new_session, sources, details)
 
 
-def _view(messages, turns, content, details) -> TurnView:
-    if content is not None:
-        messages[-1] = {"role": "assistant", "content": content}
-    return TurnView(
-        {"messages": list(messages), "turns": list(turns)}, chat_view.EMPTY_SOURCES, details
-    )
+def _view(messages, turns, content, sources_html) -> TurnView:
+    messages[-1] = {"role": "assistant", "content": content}
+    session = {"messages": list(messages), "turns": list(turns)}
+    return TurnView(session, sources_html, "正在生成… · Generating…")
 
 
 def _failed(messages, turns, question, exc: Exception, *, stream) -> TurnView:

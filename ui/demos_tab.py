@@ -28,11 +28,19 @@ DALLE_NOTE = (
 )
 
 
-def _piece_spans(pieces: list[str]) -> list[tuple[str, str | None]]:
-    spans: list[tuple[str, str | None]] = []
+PIECE_WORD, PIECE_SUBWORD, PIECE_UNKNOWN = "词 word", "## 子词 subword", "[UNK] 未知 unknown"
+
+
+def _piece_spans(pieces: list[str]) -> list[tuple[str, str]]:
+    spans = []
     for piece in pieces:
-        label = "[UNK]" if piece == "[UNK]" else ("##" if piece.startswith("##") else None)
-        spans.append((piece + " ", label))
+        if piece == "[UNK]":
+            label = PIECE_UNKNOWN
+        elif piece.startswith("##"):
+            label = PIECE_SUBWORD
+        else:
+            label = PIECE_WORD
+        spans.append((piece, label))
     return spans
 
 
@@ -63,6 +71,9 @@ def _build_gpt(settings, assistant) -> None:
                 max_length=gpt.MAX_PROMPT_CHARS,
                 elem_id="sa-gpt-prompt",
             )
+            run = gr.Button(
+                "生成 Generate", variant="primary", interactive=bool(engines), elem_id="sa-gpt-run"
+            )
             output = gr.Textbox(
                 label="生成结果 Completions", lines=10, interactive=False, elem_id="sa-gpt-output"
             )
@@ -76,7 +87,7 @@ def _build_gpt(settings, assistant) -> None:
             model_name = gr.Textbox(
                 label="模型名 Model name (OpenAI-compatible)",
                 value=settings.openai_model,
-                visible="openai" in engines,
+                visible=bool(engines) and engines[0] == "openai",
             )
             max_tokens = gr.Slider(1, 512, value=150, step=1, label="max_tokens")
             temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="temperature")
@@ -85,9 +96,6 @@ def _build_gpt(settings, assistant) -> None:
                 label="stop（每行一个 one per line, \\n = 换行）",
                 lines=2,
                 placeholder="例如 e.g. \\n\\n",
-            )
-            run = gr.Button(
-                "生成 Generate", variant="primary", interactive=bool(engines), elem_id="sa-gpt-run"
             )
 
     def generate(kind, name, text, tokens, temp, count, stops):
@@ -151,7 +159,12 @@ def _build_bert() -> None:
             run = gr.Button("分类 Classify", variant="primary", elem_id="sa-bert-run")
             pieces = gr.HighlightedText(
                 label="WordPiece 词片 Word pieces",
-                color_map={"[UNK]": "#e11d48", "##": "#0d9488"},
+                color_map={
+                    PIECE_WORD: "#cbd5e1",
+                    PIECE_SUBWORD: "#5eead4",
+                    PIECE_UNKNOWN: "#fda4af",
+                },
+                show_inline_category=False,
                 show_legend=True,
                 elem_id="sa-bert-pieces",
             )

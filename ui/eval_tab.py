@@ -33,8 +33,9 @@ def build(components, assistant) -> None:
                 elem_classes="sa-muted",
             )
             upload = gr.File(
-                label="或上传 JSONL 题集 Or upload a JSONL file of FAQ pairs",
+                label="上传题集 Upload FAQ pairs (.jsonl)",
                 file_types=[".jsonl"],
+                elem_id="sa-eval-file",
                 type="filepath",
             )
             backend = gr.Dropdown(
@@ -58,9 +59,13 @@ def build(components, assistant) -> None:
             )
     with gr.Row():
         chart = gr.Image(
-            label="得分 Scores", type="pil", interactive=False, elem_id="sa-eval-chart"
+            label="得分 Scores",
+            show_label=False,
+            type="pil",
+            interactive=False,
+            elem_id="sa-eval-chart",
         )
-        latency = gr.Image(label="延迟 Latency", type="pil", interactive=False)
+        latency = gr.Image(label="延迟 Latency", show_label=False, type="pil", interactive=False)
     weakest = gr.Markdown(elem_id="sa-eval-weakest")
 
     def evaluate(uploaded, kind, first, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio injects it)

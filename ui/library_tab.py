@@ -42,25 +42,24 @@ def build(components, assistant):
                 label="已索引文档 Indexed documents",
                 elem_id="sa-documents",
             )
+            chosen = gr.Dropdown(
+                label="文档 Document",
+                choices=initial_names,
+                allow_custom_value=True,  # the name is checked by the library operations
+                elem_id="sa-doc",
+            )
             with gr.Row():
-                chosen = gr.Dropdown(
-                    label="文档 Document",
-                    choices=initial_names,
-                    allow_custom_value=True,  # the name is checked by the library operations
-                    scale=3,
-                    elem_id="sa-doc",
-                )
-                view = gr.Button("查看片段 View chunks", size="sm", scale=1)
-                delete = gr.Button("删除 Delete", variant="stop", size="sm", scale=1)
-                refresh = gr.Button("刷新 Refresh", size="sm", scale=1)
+                view = gr.Button("查看片段 View chunks", size="sm", elem_id="sa-view")
+                delete = gr.Button("删除 Delete", variant="stop", size="sm", elem_id="sa-delete")
+                refresh = gr.Button("刷新 Refresh", size="sm")
             library_status = gr.Markdown(elem_classes="sa-status", elem_id="sa-library-status")
-            chunks = gr.HTML(js_on_load=None, elem_id="sa-chunks", padding=False)
         with gr.Column(scale=2):
             files = gr.File(
                 label="上传文档 Upload documents",
                 file_count="multiple",
                 file_types=list(SUPPORTED_SUFFIXES),
                 type="filepath",
+                height=160,
                 elem_id="sa-upload",
             )
             gr.Markdown(
@@ -71,6 +70,10 @@ def build(components, assistant):
             )
             upload = gr.Button("上传并索引 Upload & index", variant="primary", elem_id="sa-index")
             upload_status = gr.Markdown(elem_classes="sa-status", elem_id="sa-upload-status")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            chunks = gr.HTML(js_on_load=None, elem_id="sa-chunks", padding=False)
+        with gr.Column(scale=2):
             gr.Markdown("#### 检索测试 Retrieval test")
             query = gr.Textbox(
                 show_label=False,
