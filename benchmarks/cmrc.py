@@ -8,7 +8,9 @@ from pathlib import Path
 
 from index.documents import LoadedDocument
 
-CMRC_TRIAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmrc2018" / "cmrc2018_trial.json"
+CMRC_TRIAL = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "cmrc2018" / "cmrc2018_trial.json"
+)
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,9 @@ def cmrc_path() -> Path:
     for candidate in (CMRC_TRIAL, Path.cwd().parent / "shared/data/cmrc2018/cmrc2018_trial.json"):
         if candidate.exists():
             return candidate
-    raise FileNotFoundError("CMRC 2018 trial set not found next to the checkout (../shared/data/cmrc2018)")
+    raise FileNotFoundError(
+        "CMRC 2018 trial set not found next to the checkout (../shared/data/cmrc2018)"
+    )
 
 
 def load_cmrc(path: Path | None = None) -> tuple[list[LoadedDocument], list[Question]]:
@@ -32,7 +36,9 @@ def load_cmrc(path: Path | None = None) -> tuple[list[LoadedDocument], list[Ques
     for article in data["data"]:
         for paragraph in article["paragraphs"]:
             name = f"{paragraph['id']}.txt"
-            docs.append(LoadedDocument(name=name, source=name, format="text", text=paragraph["context"]))
+            docs.append(
+                LoadedDocument(name=name, source=name, format="text", text=paragraph["context"])
+            )
             for qa in paragraph["qas"]:
                 answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
                 questions.append(Question(qa["id"], qa["question"], answers, name))
