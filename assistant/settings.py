@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     openai_model: str = Field(
         default="gpt-4o-mini", description="Chat model name for the 'openai' backend."
     )
+    openai_context_tokens: int = Field(
+        default=16000,
+        ge=512,
+        description="Context window of the API chat model; prompts are cut to fit it (counted "
+        "with cl100k, so leave a margin for a model whose tokenizer is less compact).",
+    )
     openai_image_model: str = Field(
         default="dall-e-3", description="Image model for the DALL-E demo."
     )

@@ -361,8 +361,8 @@ def test_corrupt_manifest(components_factory, corpus, index_state) -> None:
     components = components_factory()
     first = index(components, corpus)
     manifest_path = components.knowledge_base().manifest_path
-    manifest_path.write_bytes(b"\x00\xff\xfe garbage \x89PNG {[")
     chroma_before = sorted(index_state(components).chroma_ids)
+    manifest_path.write_bytes(b"\x00\xff\xfe garbage \x89PNG {[")
 
     with pytest.raises(DataDirError) as excinfo:
         components_factory().indexer().index_paths([corpus])
@@ -387,10 +387,12 @@ def test_corrupt_vector_store_is_recovered_by_rebuild(components_factory, corpus
     components.knowledge_base().vector_store.langchain._client.close()
     sqlite = components.settings.data_dir / "chroma" / "chroma.sqlite3"
     sqlite.write_bytes(b"this is not a database" * 100)
+    (corpus / "delta.md").write_text("# 新文档\n\n损坏之后加入的文档。\n", encoding="utf-8")
     with pytest.raises(DataDirError, match="index --rebuild"):
-        components_factory().indexer().index_paths([corpus], rebuild=False)
+        components_factory().indexer().index_paths([corpus])
     recovered = index(components_factory(), corpus, rebuild=True)
-    assert recovered.added == 3 and recovered.chunks == first.chunks
+    assert recovered.added == 4 and recovered.chunks > first.chunks
+    assert retrievable(components_factory(), "损坏之后加入的文档")
 
 
 @pytest.fixture

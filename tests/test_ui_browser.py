@@ -111,6 +111,18 @@ def wait_finished(page) -> str:
     return last_bot(page).inner_text()
 
 
+def wait_until_stable(page, selector: str, quiet_ms: int = 2000, limit_ms: int = 120_000) -> None:
+    """Until a streamed textbox has stopped changing."""
+    last, waited = None, 0
+    while waited < limit_ms:
+        value = page.input_value(selector)
+        if value == last:
+            return
+        last = value
+        page.wait_for_timeout(quiet_ms)
+        waited += quiet_ms
+
+
 def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=re.compile(name)).first.click()
 
@@ -228,7 +240,7 @@ def test_07_gpt_demo(page, fake):
         "() => (document.querySelector('#sa-gpt-output textarea')?.value || '').trim().length > 10",
         timeout=180_000,
     )
-    page.wait_for_timeout(1500)
+    wait_until_stable(page, "#sa-gpt-output textarea")
     shot(page, "09-gpt")
     output = page.input_value("#sa-gpt-output textarea")
     assert output.strip() and "⚠" not in output

@@ -486,6 +486,18 @@ def test_evaluation_view(tmp_path, assistant):
         run_evaluation(assistant, tmp_path / "missing.jsonl")
 
 
+def test_evaluation_view_on_the_survey_faq_pairs(components, assistant):
+    pytest.importorskip("assistant.evaluation.runner")
+    from ui.eval_run import default_eval_file
+
+    path = default_eval_file(components.settings)
+    if not path.is_file():
+        pytest.skip(f"{path.name} is not in the corpus yet")
+    view = run_evaluation(assistant, path, limit=8)
+    table = dict(view.rows)
+    assert table["题数 questions"] == "8" and table["命中@3 hit@3"] != "–"
+
+
 def test_document_errors_are_one_line(writable):
     with pytest.raises(UsageError):
         library.document_chunks(writable, "")

@@ -195,3 +195,25 @@ def test_sigterm_stops_the_server_cleanly(tmp_path_factory):
     app = start_app_server(data_dir)
     app.process.send_signal(signal.SIGTERM)
     assert app.process.wait(timeout=30) == 0
+
+
+def test_a_busy_port_is_one_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    from ui_support import free_port, offline_env
+
+    port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen(1)
+        result = subprocess.run(
+            [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+            env=offline_env(tmp_path / "data"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0]

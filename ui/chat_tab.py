@@ -96,7 +96,7 @@ def build(assistant) -> None:
 
     def ask(text, backend_kind, k, temp, state):
         tuned = TunedAssistant(assistant, temp if backend_kind != "extractive" else None)
-        for view in run_turn(tuned, text, state, llm=backend_kind, top_k=int(k)):
+        for step, view in enumerate(run_turn(tuned, text, state, llm=backend_kind, top_k=int(k))):
             if view.notice:
                 gr.Warning(view.notice)
             yield (
@@ -104,7 +104,7 @@ def build(assistant) -> None:
                 view.session,
                 gr.skip() if view.sources_html is None else view.sources_html,
                 gr.skip() if view.details is None else view.details,
-                "",
+                "" if step == 0 else gr.skip(),  # clear the box once; the user may type on
             )
 
     def reset():

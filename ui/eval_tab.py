@@ -61,11 +61,18 @@ def build(components, assistant) -> None:
         chart = gr.Image(
             label="得分 Scores",
             show_label=False,
+            buttons=["download", "fullscreen"],
             type="pil",
             interactive=False,
             elem_id="sa-eval-chart",
         )
-        latency = gr.Image(label="延迟 Latency", show_label=False, type="pil", interactive=False)
+        latency = gr.Image(
+            label="延迟 Latency",
+            show_label=False,
+            buttons=["download", "fullscreen"],
+            type="pil",
+            interactive=False,
+        )
     weakest = gr.Markdown(elem_id="sa-eval-weakest")
 
     def evaluate(uploaded, kind, first, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio injects it)

@@ -196,9 +196,12 @@ class _GracefulServer(uvicorn.Server):
 
 
 def _warm_up(assistant) -> None:
-    """Load the embedder and the indexes before the first question (a first query otherwise
-    pays several seconds of model loading)."""
+    """Load the embedder, the indexes and the default answering model before the first question
+    (a first question otherwise pays seconds of loading)."""
     try:
         assistant.retrieve("AI大模型", 1)
+        model = getattr(assistant.backend(), "model", None)
+        if callable(getattr(model, "llama", None)):
+            model.llama()  # the local GGUF: assembled (first run) and loaded once
     except Exception:  # nothing indexed yet, or a model problem the first question will report
-        log.debug("warm-up skipped", exc_info=True)
+        log.debug("warm-up stopped", exc_info=True)

@@ -4,24 +4,37 @@
 - ``llamacpp``: a local GGUF through llama-cpp-python (default: the packaged Qwen2.5 0.5B).
 - ``openai``: any OpenAI-compatible endpoint, with bounded timeouts and retries.
 
-Unset: ``llamacpp`` when llama-cpp-python and the packaged model are installed, else ``extractive``.
+Unset: ``llamacpp`` when llama-cpp-python and a model (``ASSISTANT_LLM_MODEL_PATH``, complete, or
+the packaged Qwen parts) are installed, else ``extractive``. A backend asked for by name that
+cannot run raises ModelUnavailableError when it is built, before any retrieval.
 """
 
 from __future__ import annotations
 
 import importlib.util
 
+from assistant.errors import ModelUnavailableError
 from assistant.settings import LLMKind, Settings
 
 from .base import Backend, ChatBackend, ExtractiveBackend
 
 
 def llamacpp_installed(settings: Settings) -> bool:
+    """llama-cpp-python and a model are there: the configured GGUF file, complete (a quick header
+    check, cached), or else the packaged Qwen parts."""
     from .packaged_models import qwen_parts_installed
 
     if importlib.util.find_spec("llama_cpp") is None:
         return False
-    return settings.llm_model_path is not None or qwen_parts_installed()
+    if settings.llm_model_path is None:
+        return qwen_parts_installed()
+    from .gguf_check import check_gguf
+
+    try:
+        check_gguf(settings.llm_model_path)
+    except ModelUnavailableError:
+        return False  # `doctor` says why; asking for 'llamacpp' explicitly gives the error
+    return True
 
 
 def openai_configured() -> bool:
@@ -47,10 +60,11 @@ def build_backend(settings: Settings, kind: LLMKind) -> Backend:
     if kind == "extractive":
         return ExtractiveBackend()
     if kind == "llamacpp":
-        from .llamacpp_chat import LlamaCppChatModel
+        from .llamacpp_chat import LlamaCppChatModel, check_gguf
         from .packaged_models import packaged_qwen_path
 
         path = settings.llm_model_path or packaged_qwen_path(settings.data_dir)
+        check_gguf(path)  # a missing or broken file is reported now, not mid-answer
         model = LlamaCppChatModel(
             model_path=str(path),
             n_ctx=settings.llm_context_tokens,

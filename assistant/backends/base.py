@@ -23,6 +23,13 @@ ABSTAIN = {
 
 class Backend(Protocol):
     name: str
+    generative: bool  # writes its own text (its citations are repaired), or quotes passages
+
+    def select_passages(
+        self, question: str, passages: list[Passage], language: Language
+    ) -> list[Passage]:
+        """The passages the answer will draw on and cite as [1]..[n], in that order."""
+        ...
 
     def rewrite(self, question: str, history: list[str]) -> str | None: ...
 
@@ -33,6 +40,12 @@ class Backend(Protocol):
 
 class ExtractiveBackend:
     name = "extractive"
+    generative = False  # its sentences are quoted and cited exactly; nothing to repair
+
+    def select_passages(
+        self, question: str, passages: list[Passage], language: Language
+    ) -> list[Passage]:
+        return passages
 
     def rewrite(self, question: str, history: list[str]) -> str | None:
         return rewrite_followup(question, history)
@@ -46,6 +59,8 @@ class ExtractiveBackend:
 
 class ChatBackend:
     """A LangChain chat model behind the answer prompt, with a token budget that always fits."""
+
+    generative = True
 
     def __init__(
         self, name: str, model, count_tokens: Callable[[str], int] | None, settings: Settings
@@ -68,6 +83,8 @@ class ChatBackend:
         chain = prompt | self.model.bind(max_tokens=64, temperature=0.0) | StrOutputParser()
         try:
             text = chain.invoke({"history": "\n".join(history[-4:]), "question": question}).strip()
+        except AssistantError:
+            raise
         except Exception as exc:
             raise _backend_error(self.name, exc) from exc
         text = text.splitlines()[0].strip() if text else ""
@@ -77,27 +94,44 @@ class ChatBackend:
 
     @property
     def window(self) -> int:
-        return self.settings.llm_context_tokens if self.name == "llamacpp" else 16000
+        if self.name == "llamacpp":
+            return self.settings.llm_context_tokens
+        return self.settings.openai_context_tokens
 
-    def passage_budget(self, question: str, system: str) -> int:
-        """Tokens left for passages once system, question, template and answer are counted."""
+    @staticmethod
+    def system_prompt(language: Language) -> str:
+        return load_prompt("answer_system").format(
+            abstain_message=ABSTAIN[language], language_name=LANGUAGE_NAMES[language]
+        )
+
+    def passage_budget(self, question: str, system: str, language: Language = "zh") -> int:
+        """Tokens left for passages once the system prompt, the user prompt around the question,
+        the chat template and the answer are counted."""
+        user = load_prompt("answer_user").format(
+            passages="", question=question, language_name=LANGUAGE_NAMES[language]
+        )
         return (
             self.window
             - self.settings.max_answer_tokens
             - self._count(system)
-            - self._count(question)
-            - self._count(load_prompt("answer_user"))
-            - 32
+            - self._count(user)
+            - TEMPLATE_MARGIN
         )
 
-    def budget_passages(self, question: str, passages: list[Passage], system: str) -> str:
-        """Numbered passages, cut so that system + passages + question + answer fit the window."""
-        budget = self.passage_budget(question, system)
-        blocks, used = [], 0
+    def fit_passages(
+        self, question: str, passages: list[Passage], system: str, language: Language = "zh"
+    ) -> list[tuple[Passage, str]]:
+        """(passage, numbered block) pairs, in order, cut so that system + passages + question +
+        answer fit the window; the last block that fits only partly is cut, the rest dropped."""
+        budget = self.passage_budget(question, system, language)
+        fitted: list[tuple[Passage, str]] = []
+        used = 0
         for n, passage in enumerate(passages, start=1):
             # Heading lines repeat the section path; small models copy them, so they are left out.
             body = "\n".join(
-                line for line in passage.text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+                line
+                for line in passage.text.splitlines()
+                if line.strip() and not line.lstrip().startswith("#")
             )
             block = f"[{n}] {passage.section}\n{body}"
             cost = self._count(block) + 4
@@ -115,9 +149,34 @@ class ChatBackend:
                 if keep == 0:
                     break
                 cost = self._count(block) + 4
-            blocks.append(block)
+            fitted.append((passage, block))
             used += cost
-        return "\n\n".join(blocks)
+        return fitted
+
+    def budget_passages(
+        self, question: str, passages: list[Passage], system: str, language: Language = "zh"
+    ) -> str:
+        """Numbered passages, cut so that system + passages + question + answer fit the window."""
+        return "\n\n".join(
+            block for _, block in self.fit_passages(question, passages, system, language)
+        )
+
+    def _check_fits(self, question: str, system: str, language: Language) -> None:
+        if self.passage_budget(question, system, language) < 0:
+            raise InvalidQuestionError(
+                f"The question is too long for the model's context window of {self.window} "
+                "tokens; shorten it."
+            )
+
+    def select_passages(
+        self, question: str, passages: list[Passage], language: Language
+    ) -> list[Passage]:
+        """The passages the model will see, numbered [1]..[n] in this order: at most
+        ``context_passages`` (small models answer better from few), and only those that fit."""
+        system = self.system_prompt(language)
+        self._check_fits(question, system, language)
+        chosen = passages[: self.settings.context_passages]
+        return [p for p, _ in self.fit_passages(question, chosen, system, language)]
 
     def stream_answer(
         self, question: str, passages: list[Passage], language: Language
@@ -125,47 +184,82 @@ class ChatBackend:
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
 
-        system = load_prompt("answer_system").format(
-            abstain_message=ABSTAIN[language], language_name=LANGUAGE_NAMES[language]
+        system = self.system_prompt(language)
+        self._check_fits(question, system, language)
+        chosen = passages[: self.settings.context_passages]
+        context = "\n\n".join(
+            block for _, block in self.fit_passages(question, chosen, system, language)
         )
-        if self.passage_budget(question, system) < 0:
-            raise InvalidQuestionError(
-                f"The question is too long for the model's context window of {self.window} "
-                "tokens; shorten it."
-            )
-        context = self.budget_passages(question, passages, system)
         prompt = ChatPromptTemplate.from_messages(
             [("system", "{system}"), ("human", load_prompt("answer_user"))]
         )
         chain = prompt | self.model | StrOutputParser()
+        produced = False
         try:
-            yield from chain.stream(
+            for piece in chain.stream(
                 {
                     "system": system,
                     "passages": context,
                     "question": question,
                     "language_name": LANGUAGE_NAMES[language],
                 }
-            )
+            ):
+                produced = produced or bool(piece.strip())
+                yield piece
         except AssistantError:
             raise
         except Exception as exc:
             raise _backend_error(self.name, exc) from exc
+        if not produced:
+            # A server that answers 200 with no readable stream, or a model that stops at once.
+            raise BackendError(
+                f"The '{self.name}' answering backend returned an empty answer; "
+                f"{_HINTS.get(self.name, _HINTS['openai'])}."
+            )
+
+
+# Chat-template tokens around the messages (role markers, the assistant turn's opening).
+TEMPLATE_MARGIN = 32
+
+_HINTS = {
+    "openai": "check that the server is running and that OPENAI_BASE_URL, OPENAI_API_KEY and "
+    "ASSISTANT_OPENAI_MODEL are right, or choose another backend",
+    "llamacpp": "try again, or choose another backend (ASSISTANT_LLM=extractive)",
+}
+
+
+def _status_code(exc: Exception) -> int | None:
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
 
 
 def _backend_error(name: str, exc: Exception) -> BackendError:
     kind = type(exc).__name__
+    status = _status_code(exc)
     if "Timeout" in kind:
         reason = "did not answer in time"
-    elif "Connection" in kind:
+    elif "Connection" in kind or "ConnectError" in kind:
         reason = "cannot be reached"
-    elif "RateLimit" in kind:
+    elif "RemoteProtocol" in kind or "Incomplete" in kind:
+        reason = "closed the connection in the middle of the answer"
+    elif status == 429 or "RateLimit" in kind:
         reason = "is rate-limiting requests (HTTP 429)"
+    elif status in (401, 403):
+        reason = f"refused the API key (HTTP {status})"
+    elif status == 404:
+        reason = "does not know this model or address (HTTP 404)"
+    elif status is not None and status >= 500:
+        reason = f"had an internal error (HTTP {status})"
+    elif status is not None:
+        reason = f"rejected the request (HTTP {status})"
+    elif "JSONDecode" in kind:
+        reason = "sent a reply that is not valid JSON"
     else:
         reason = f"failed ({kind})"
     return BackendError(
-        f"The '{name}' answering backend {reason}; check that it is running and configured "
-        "(OPENAI_BASE_URL, OPENAI_API_KEY, model), or choose another backend."
+        f"The '{name}' answering backend {reason}; {_HINTS.get(name, _HINTS['openai'])}."
     )
 
 

@@ -1,7 +1,8 @@
 """A LangChain chat model over llama-cpp-python: a local GGUF, streamed, one generation at a time.
 
-One ``Llama`` object cannot serve two requests at once (models.md), so every call holds the
-model's lock; concurrent chats queue instead of crashing.
+One ``Llama`` object cannot serve two requests at once (models.md), so every generation holds the
+model's lock; concurrent chats queue instead of crashing. The file is checked (present, GGUF,
+complete) before llama.cpp opens it.
 """
 
 from __future__ import annotations
@@ -19,26 +20,11 @@ from pydantic import ConfigDict, PrivateAttr
 
 from assistant.errors import ModelUnavailableError
 
+from .gguf_check import GGUF_MAGIC, check_gguf
+
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
-GGUF_MAGIC = b"GGUF"
 
-
-def check_gguf(path: Path) -> None:
-    """Refuse a missing, truncated or non-GGUF file before llama.cpp parses it."""
-    if not path.is_file():
-        raise ModelUnavailableError(
-            f"The model file {path} does not exist; set ASSISTANT_LLM_MODEL_PATH to a GGUF file."
-        )
-    with path.open("rb") as handle:
-        magic = handle.read(4)
-    if magic != GGUF_MAGIC:
-        raise ModelUnavailableError(
-            f"The model file {path} is not a GGUF model; choose a .gguf file."
-        )
-    if path.stat().st_size < 1024 * 1024:
-        raise ModelUnavailableError(
-            f"The model file {path} is truncated; download or assemble it again."
-        )
+__all__ = ["GGUF_MAGIC", "LlamaCppChatModel", "check_gguf", "load_llama"]
 
 
 def load_llama(path: Path, *, n_ctx: int, n_threads: int):
@@ -55,8 +41,9 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int):
         )
     except Exception as exc:  # llama.cpp reports a bad file as a generic error
         raise ModelUnavailableError(
-            f"The model file {path} could not be loaded ({type(exc).__name__}); it may be truncated or corrupt."
-        ) from exc
+            f"The local model file {path.name} could not be loaded by llama.cpp "
+            f"({type(exc).__name__}); set ASSISTANT_LLM_MODEL_PATH to another GGUF file."
+        ) from None
 
 
 class LlamaCppChatModel(BaseChatModel):
@@ -68,6 +55,9 @@ class LlamaCppChatModel(BaseChatModel):
     max_tokens: int = 384
     temperature: float = 0.2
     _llama: Any = PrivateAttr(default=None)
+    # Loading and generating take separate locks: counting tokens (the prompt budget of the next
+    # chat) reads only the vocabulary and must not wait for another chat's whole generation.
+    _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
@@ -75,7 +65,9 @@ class LlamaCppChatModel(BaseChatModel):
         return "llamacpp"
 
     def llama(self):
-        with self._lock:
+        if self._llama is not None:
+            return self._llama
+        with self._load_lock:
             if self._llama is None:
                 self._llama = load_llama(
                     Path(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads

