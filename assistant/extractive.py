@@ -10,6 +10,7 @@ another language than the documents) is answered with the opening units of the b
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -72,11 +73,9 @@ def _units(passage: Passage) -> list[tuple[str, str]]:
     return units
 
 
-def _coverage(question_tokens: set[str], text: str) -> float:
-    if not question_tokens:
-        return 0.0
-    present = set(keyword_tokens(text))
-    return len(question_tokens & present) / len(question_tokens)
+def _weighted_coverage(weights: dict[str, float], tokens: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
 
 
 def extract_answer(
@@ -84,14 +83,30 @@ def extract_answer(
 ) -> tuple[str, list[int]]:
     """The answer text with ``[n]`` citations (n = 1-based rank in ``passages``), and the cited ranks."""
     q_tokens = set(keyword_tokens(question))
-    units: list[_Unit] = []
+    candidates = []  # (rank, position, text, unit tokens, section tokens, passage score)
     for rank, passage in enumerate(passages[:MAX_UNITS]):
-        section_cover = _coverage(q_tokens, passage.section)
+        section_tokens = set(keyword_tokens(passage.section))
         for position, (text, scored) in enumerate(_units(passage)):
-            cover = _coverage(q_tokens, scored)
-            # The section path names what the body is about ("7.1 深度学习工具"): count it a little.
-            score = (cover + 0.3 * section_cover) * (0.5 + passage.score)
-            units.append(_Unit(rank, position, text, score))
+            candidates.append(
+                (rank, position, text, set(keyword_tokens(scored)), section_tokens, passage.score)
+            )
+    # A question word found in every unit ("GPT-3" in all of 5.1) tells units apart less than one
+    # found in a single line ("engine"): weight question words by their rarity among the units.
+    n_units = max(len(candidates), 1)
+    weights = {}
+    for token in q_tokens:
+        df = sum(token in c[3] for c in candidates)
+        weights[token] = math.log(1 + (n_units + 1) / (df + 0.5))
+    units: list[_Unit] = []
+    for rank, position, text, tokens, section_tokens, passage_score in candidates:
+        cover = _weighted_coverage(weights, tokens)
+        # The section path names what the body is about ("7.1 深度学习工具"): it counts for every
+        # unit of the passage, at half weight.
+        section_cover = _weighted_coverage(weights, section_tokens - tokens)
+        score = (cover + 0.5 * section_cover) * (0.5 + passage_score)
+        if "\n" in text:  # a list with its introduction: usually the whole answer to "哪些"
+            score *= 1.15
+        units.append(_Unit(rank, position, text, score))
     if not units:
         return "", []
     best = max(u.score for u in units)

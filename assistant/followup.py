@@ -34,10 +34,11 @@ _ZH_NOT_SUBJECT = re.compile(
 _EN_NOT_SUBJECT = re.compile(
     r"\b(what|who|which|how|why|when|where|is|are|was|were|does|do|did|can|could|should)\b", re.I
 )
+_ZH_ABOUT = re.compile(r"^(?:那么?|还有)\s*(?P<x>[^？?]+?)\s*呢\s*[？?。!！]*$")
 _ZH_SHORT = re.compile(r"^(为什么|为何|怎么|具体|举个?例|详细|还有吗|然后呢|有哪些|是什么)")
 # Where the subject of a Chinese question ends: the first predicate word.
 _ZH_PREDICATE = re.compile(
-    r"(是|的|有|包括|指|如何|怎么|怎样|为什么|能|可以|由|在|属于|用于|主要|会)"
+    r"(是|的|有|包括|指|如何|怎么|怎样|为什么|能|可以|由|在|属于|用于|主要|会|面临|涉及|需要|应该|存在|带来|使用|采用)"
 )
 _EN_SUBJECT = re.compile(
     r"\b(?:of|about|is|are|does|do|did)\s+(?P<s>[A-Za-z][\w\- ]{1,40}?)\s*[?.!]*$", re.I
@@ -74,10 +75,20 @@ def _zh_subject(question: str) -> str:
     return english[0] if english else ""
 
 
+_EN_WH_PHRASE = re.compile(
+    r"^(?:which|what)\s+(?P<s>[a-z][\w\- ]{1,40}?)\s+(?:does|do|did|is|are|was|were|can|could|should|will)\b",
+    re.I,
+)
+
+
 def _en_subject(question: str) -> str:
     entities = _en_entities(question)
     if entities:
         return entities[0]
+    # "Which deep learning frameworks does …": the noun phrase the question asks about.
+    match = _EN_WH_PHRASE.search(question.strip())
+    if match:
+        return match.group("s").strip()
     match = _EN_SUBJECT.search(question.strip())
     return match.group("s").strip() if match else ""
 
@@ -113,7 +124,10 @@ def _rewrite_after(question: str, previous: str) -> str | None:
     if detect_language(text) == "zh":
         pronoun = _ZH_PRONOUNS.search(text)
         if pronoun and subject and subject not in text:
-            return text[: pronoun.start()] + subject + text[pronoun.end() :]
+            resolved = text[: pronoun.start()] + subject + text[pronoun.end() :]
+            # "那它的发展趋势呢？" asks what that thing is: "AI大模型的发展趋势是什么？"
+            bare = _ZH_ABOUT.match(resolved)
+            return f"{bare.group('x')}是什么？" if bare else resolved
         if _ZH_SHORT.match(text) and len(text) <= 12 and subject and subject not in text:
             return (
                 f"{subject}{text}"
