@@ -57,7 +57,12 @@ class Settings(BaseSettings):
 
     # --- chunking ----------------------------------------------------------------------------
     chunk_max_tokens: int = Field(
-        default=320, ge=32, le=4096, description="Largest chunk, in cl100k tokens."
+        default=448,
+        ge=32,
+        le=4096,
+        # 448 rather than 320: on the CMRC 2018 trial paragraphs BM25 hit@5 rises from 0.959 to
+        # 0.976 (fewer answers cut at chunk edges); the survey's sections are smaller anyway.
+        description="Largest chunk, in cl100k tokens.",
     )
     chunk_min_tokens: int = Field(
         default=40,
@@ -96,7 +101,10 @@ class Settings(BaseSettings):
     )
 
     context_passages: int = Field(
-        default=3, ge=1, le=20, description="Most passages given to a generating model (small models do better with few)."
+        default=3,
+        ge=1,
+        le=20,
+        description="Most passages given to a generating model (small models do better with few).",
     )
 
     # --- answering -----------------------------------------------------------------------------
