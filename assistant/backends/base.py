@@ -256,6 +256,8 @@ def _backend_error(name: str, exc: Exception) -> BackendError:
         reason = f"rejected the request (HTTP {status})"
     elif "JSONDecode" in kind:
         reason = "sent a reply that is not valid JSON"
+    elif "No generation chunks" in str(exc):  # LangChain: a 200 reply that held no stream events
+        reason = "sent a reply that holds no answer (not a chat-completion stream)"
     else:
         reason = f"failed ({kind})"
     return BackendError(
