@@ -53,6 +53,29 @@ class Manifest:
     def chunk_ids(self) -> set[str]:
         return {cid for entry in self.documents.values() for cid in entry.chunk_ids}
 
+    def alias_broken(
+        self, entry: DocumentEntry, removed: list[str], original_now: str | None
+    ) -> bool:
+        """Whether an alias no longer stands for its own content: its original is gone, or is
+        (or is about to be: ``original_now`` is the content hash of its file as loaded in this
+        run) indexed with other content."""
+        if entry.duplicate_of is None:
+            return False
+        original = self.documents.get(entry.duplicate_of)
+        if original is None or entry.duplicate_of in removed:
+            return True
+        if original.duplicate_of is not None or original.content_hash != entry.content_hash:
+            return True
+        return original_now is not None and original_now != entry.content_hash
+
+    def detach_aliases(self, name: str) -> None:
+        """Aliases of ``name`` lose their original: each is indexed from its own file when that
+        file is next given (in this run, if it is part of it)."""
+        for alias in self.documents.values():
+            if alias.duplicate_of == name:
+                alias.duplicate_of = None
+                alias.content_hash = ""
+
     def fingerprint(self) -> str:
         """Identifies the set of chunks; the keyword index stores it to prove it is current."""
         import hashlib
@@ -71,7 +94,7 @@ def load_manifest(path: Path) -> Manifest:
         signature = IndexSignature(**raw["signature"]) if raw.get("signature") else None
         documents = {name: DocumentEntry(**entry) for name, entry in raw["documents"].items()}
         return Manifest(signature, documents, bool(raw.get("dirty")), int(raw.get("version", 1)))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # e.g. a JSON list
         raise DataDirError(
             f"The index manifest {path} is unreadable or corrupt; run `survey-assistant index --rebuild`."
         ) from exc

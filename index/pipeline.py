@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import AssistantError, DataDirError, DocumentError
+from assistant.errors import AssistantError, DataDirError, DocumentError, IndexInUseError
 
 from .chunking import chunk_document
 from .documents import LoadedDocument
@@ -30,7 +30,7 @@ from .knowledge_base import KnowledgeBase
 from .loaders import discover_files, load_file
 from .lock import writer_lock
 from .manifest import DocumentEntry, Manifest, save_manifest
-from .vector_store import drop_collection
+from .vector_store import drop_collection, release_chroma_client, store_failure
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -87,15 +87,11 @@ def _named_sources(
             if file in by_path:
                 continue
             if name in by_name:
-                errors.append(
-                    (
-                        name,
-                        (
-                            f"Cannot index '{name}' from {file.parent}: a file of the same name from "
-                            f"{by_name[name].parent} is indexed in this run; rename one of them."
-                        ),
-                    )
+                problem = (
+                    f"Cannot index '{name}' from {file.parent}: a file of the same name from "
+                    f"{by_name[name].parent} is indexed in this run; rename one of them."
                 )
+                errors.append((name, problem))
                 continue
             by_path.add(file)
             by_name[name] = file
@@ -162,7 +158,13 @@ class Indexer:
         return data_dir
 
     def _guarded_data_dir(self):
-        return _DataDirGuard(self.settings.data_dir)
+        return _DataDirGuard(self.settings.data_dir, on_failure=self._reopen_store_next_time)
+
+    def _reopen_store_next_time(self) -> None:
+        """After a failed run, the next one in this process opens a fresh Chroma client: after a
+        write failed (e.g. a full disk) the old one can hang forever on the next write."""
+        self.kb.__dict__.pop("vector_store", None)
+        release_chroma_client(self.settings)
 
     def _start(self, rebuild: bool) -> Manifest:
         kb = self.kb
@@ -215,12 +217,13 @@ class Indexer:
             if n not in current and n not in failed and _under(e.source, roots)
         ]
         to_write: list[LoadedDocument] = []
+        hashes = {doc.name: doc.content_hash for doc in loaded}
         for doc in loaded:
             entry = manifest.documents.get(doc.name)
             if (
                 entry
                 and entry.content_hash == doc.content_hash
-                and not _alias_broken(manifest, entry, removed, current)
+                and not manifest.alias_broken(entry, removed, hashes.get(entry.duplicate_of or ""))
             ):
                 report.unchanged += 1
             else:
@@ -242,12 +245,16 @@ class Indexer:
         for name in removed:
             self._remove(manifest, name)
             report.removed += 1
-        # Originals whose content is final: a document about to be rewritten is no original yet.
-        pending = {doc.name for doc in to_write}
+        # Originals by content: not a document whose content this run is about to change.
+        changing = {
+            doc.name
+            for doc in to_write
+            if doc.content_hash != getattr(manifest.documents.get(doc.name), "content_hash", None)
+        }
         by_hash = {
             e.content_hash: n
             for n, e in manifest.documents.items()
-            if e.duplicate_of is None and e.content_hash and n not in pending
+            if e.duplicate_of is None and e.content_hash and n not in changing
         }
         for done, doc in enumerate(to_write, start=1):
             if progress:
@@ -287,7 +294,7 @@ class Indexer:
             if stale:
                 store.delete(sorted(stale))
             if old.content_hash != doc.content_hash:
-                _detach_aliases(manifest, doc.name)  # they hold the old content, not this one
+                manifest.detach_aliases(doc.name)  # they hold the old content, not this one
         manifest.documents[doc.name] = entry
         save_manifest(self.kb.manifest_path, manifest)
 
@@ -295,7 +302,7 @@ class Indexer:
         entry = manifest.documents.pop(name)
         if entry.chunk_ids:
             self.kb.vector_store.delete(entry.chunk_ids)
-        _detach_aliases(manifest, name)  # an alias now has to carry the content itself
+        manifest.detach_aliases(name)  # an alias now has to carry the content itself
         save_manifest(self.kb.manifest_path, manifest)
 
     def _reconcile(
@@ -352,34 +359,6 @@ def _source_of(doc: LoadedDocument) -> str:
     return str(Path(doc.source).resolve())
 
 
-def _alias_broken(
-    manifest: Manifest,
-    entry: DocumentEntry,
-    removed: list[str],
-    current: dict[str, LoadedDocument],
-) -> bool:
-    """Whether an alias no longer points at its own content: the original is gone, or it is
-    (or is about to be) indexed with other content."""
-    if entry.duplicate_of is None:
-        return False
-    original = manifest.documents.get(entry.duplicate_of)
-    if original is None or entry.duplicate_of in removed:
-        return True
-    if original.duplicate_of is not None or original.content_hash != entry.content_hash:
-        return True
-    new = current.get(entry.duplicate_of)
-    return new is not None and new.content_hash != entry.content_hash
-
-
-def _detach_aliases(manifest: Manifest, name: str) -> None:
-    """Aliases of ``name`` lose their original: each is indexed from its own file when that file
-    is next given (in this run, if it is part of it)."""
-    for alias in manifest.documents.values():
-        if alias.duplicate_of == name:
-            alias.duplicate_of = None
-            alias.content_hash = ""
-
-
 def _data_dir_error(data_dir: Path, exc: OSError) -> DataDirError:
     if exc.errno == errno.ENOSPC:
         return DataDirError(
@@ -397,35 +376,26 @@ def _data_dir_error(data_dir: Path, exc: OSError) -> DataDirError:
     )
 
 
-def _disk_full(data_dir: Path, exc: BaseException) -> bool:
-    """Chroma reports a full disk as an internal error; its message or the free space tells."""
-    import shutil
-
-    text = str(exc).lower()
-    if "disk is full" in text or "no space left" in text:
-        return True
-    try:
-        return shutil.disk_usage(data_dir).free < 1024 * 1024
-    except OSError:
-        return False
-
-
 class _DataDirGuard:
     """Turns low-level storage failures during a run into one clear DataDirError."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, on_failure: Callable[[], None]):
         self.data_dir = data_dir
+        self.on_failure = on_failure
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is None or isinstance(exc, AssistantError):
+        if exc is None or isinstance(exc, IndexInUseError):  # another process: nothing touched
+            return False
+        self.on_failure()
+        if isinstance(exc, AssistantError):
             return False
         if isinstance(exc, OSError):
             raise _data_dir_error(self.data_dir, exc) from exc
         if type(exc).__module__.startswith("chromadb"):
-            if _disk_full(self.data_dir, exc):
+            if store_failure(self.data_dir, exc) == "full":
                 raise _data_dir_error(self.data_dir, OSError(errno.ENOSPC, "disk full")) from exc
             raise DataDirError(
                 f"Writing the vector store in {self.data_dir} failed ({type(exc).__name__}); check free "

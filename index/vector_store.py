@@ -10,10 +10,12 @@ that was embedded); ``body_start`` in the metadata says where the chunk's own te
 
 from __future__ import annotations
 
+import errno
 import re
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
 UPSERT_BATCH = 256
+_NEARLY_FULL_BYTES = 1024 * 1024
 _COLLECTION_NAME = re.compile(r"[^a-zA-Z0-9._-]")
 
 
@@ -52,16 +55,51 @@ def open_chroma_client(settings: Settings):
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
         _forget_failed_client(str(path))
+        failure = store_failure(path, exc)
+        if failure == "full":
+            raise DataDirError(
+                f"The disk holding {path} is full; free some space and run the command again "
+                "(the documents indexed before are kept)."
+            ) from exc
+        if failure == "read-only":
+            raise DataDirError(
+                f"The vector store in {path} is not writable; fix its permissions or set "
+                "ASSISTANT_DATA_DIR to a writable folder."
+            ) from exc
         raise DataDirError(
-            f"The vector store in {path} cannot be opened ({type(exc).__name__}); check that the folder "
-            "is writable, or run `survey-assistant index --rebuild`."
+            f"The vector store in {path} cannot be opened ({type(exc).__name__}); it may be "
+            "damaged: run `survey-assistant index --rebuild`."
         ) from exc
 
 
+def store_failure(path: Path, exc: BaseException | None) -> Literal["full", "read-only", "damaged"]:
+    """What a storage error most likely means. Chroma reports a full disk or a read-only folder
+    as an internal error with SQLite's words in the message, and sometimes only as a failed
+    compaction: then the free space tells."""
+    text = str(exc).lower()
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or any(
+        words in text for words in ("disk is full", "no space left")
+    ):
+        return "full"
+    try:
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if shutil.disk_usage(existing).free < _NEARLY_FULL_BYTES:
+            return "full"
+    except (OSError, StopIteration):
+        pass
+    if isinstance(exc, PermissionError) or any(
+        words in text
+        for words in ("readonly", "read-only", "permission denied", "unable to open database")
+    ):
+        return "read-only"
+    return "damaged"
+
+
 def _forget_failed_client(path: str) -> None:
-    """Chroma caches a client's system per path before starting it and keeps it when the start
-    fails, so every later open of that path in this process would fail too, even after the
-    folder is repaired or removed. Drop that half-started system."""
+    """Chroma caches one client system per path in a process and keeps it when it breaks: when
+    its start fails (every later open of that path would fail too, even after the folder is
+    repaired or removed), or after a failed write (seen: the next write hangs forever). Forget it,
+    so that the next open starts a fresh one; a caller still holding the old one keeps it."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
     systems = getattr(SharedSystemClient, "_identifier_to_system", None)
@@ -69,19 +107,26 @@ def _forget_failed_client(path: str) -> None:
         systems.pop(path, None)
 
 
+def release_chroma_client(settings: Settings) -> None:
+    """The next ``open_chroma_client`` of this process starts a fresh embedded client."""
+    if not settings.chroma_host:
+        _forget_failed_client(str(settings.data_dir / "chroma"))
+
+
 def drop_collection(settings: Settings, collection: str) -> None:
     """Delete a collection whatever embedder filled it (``index --rebuild``, also after a change
     of embedder, which ``VectorStore`` refuses to open).
 
-    An embedded store that cannot be opened at all (damaged files) is removed as a whole: nothing
-    in it can be read, and keeping it would make every later run fail.
+    An embedded store that cannot be opened at all because its files are damaged is removed as a
+    whole: nothing in it can be read, and keeping it would make every later run fail.
     """
     try:
         client = open_chroma_client(settings)
-    except DataDirError:
-        if settings.chroma_host:
-            raise
-        remove_tree(settings.data_dir / "chroma")
+    except DataDirError as exc:
+        path = settings.data_dir / "chroma"
+        if settings.chroma_host or store_failure(path, exc.__cause__) != "damaged":
+            raise  # a full disk or a read-only folder is fixed by the user, not by deleting
+        remove_tree(path)
         return
     name = chroma_collection_name(collection)
     existing = {getattr(c, "name", c) for c in client.list_collections()}
@@ -162,6 +207,4 @@ class VectorStore:
 
 
 def remove_tree(path: Path) -> None:
-    import shutil
-
     shutil.rmtree(path, ignore_errors=True)
