@@ -32,6 +32,9 @@ from .lock import writer_lock
 from .manifest import DocumentEntry, Manifest, save_manifest
 from .vector_store import drop_collection, release_chroma_client, store_failure
 
+# Chunks upserted per Chroma call while indexing many small documents.
+WRITE_BATCH_CHUNKS = 64
+
 ProgressCallback = Callable[[int, int, str], None]
 
 
@@ -256,46 +259,60 @@ class Indexer:
             for n, e in manifest.documents.items()
             if e.duplicate_of is None and e.content_hash and n not in changing
         }
+        batch: list[tuple[LoadedDocument, DocumentEntry, list]] = []
         for done, doc in enumerate(to_write, start=1):
             if progress:
                 progress(done, len(to_write), doc.name)
             is_new = doc.name not in manifest.documents
-            self._write_document(manifest, doc, by_hash)
+            batch.append(self._prepare_document(doc, by_hash))
             report.added += is_new
             report.updated += not is_new
+            if sum(len(chunks) for _, _, chunks in batch) >= WRITE_BATCH_CHUNKS:
+                self._write_batch(manifest, batch)
+                batch = []
+        if batch:
+            self._write_batch(manifest, batch)
         self._finish(manifest, report, changed=True)
 
-    def _write_document(
-        self, manifest: Manifest, doc: LoadedDocument, by_hash: dict[str, str]
-    ) -> None:
-        store = self.kb.vector_store
-        old = manifest.documents.get(doc.name)
+    def _prepare_document(
+        self, doc: LoadedDocument, by_hash: dict[str, str]
+    ) -> tuple[LoadedDocument, DocumentEntry, list]:
+        """The document's manifest entry and chunks (none for a copy of an indexed document)."""
         original = by_hash.get(doc.content_hash)
         if original is not None and original != doc.name:
             # Same content under another name: recorded, not indexed twice.
             entry = DocumentEntry(
                 doc.content_hash, _source_of(doc), doc.format, [], duplicate_of=original
             )
-        else:
-            chunks = chunk_document(
-                doc,
-                max_tokens=self.settings.chunk_max_tokens,
-                min_tokens=self.settings.chunk_min_tokens,
-                overlap_sentences=self.settings.chunk_overlap_sentences,
-                fits=self.kb.embeddings.fits,
-            )
-            store.upsert_chunks(chunks)
-            entry = DocumentEntry(
-                doc.content_hash, _source_of(doc), doc.format, [c.id for c in chunks]
-            )
-            by_hash[doc.content_hash] = doc.name
-        if old is not None:
-            stale = set(old.chunk_ids) - set(entry.chunk_ids)
-            if stale:
-                store.delete(sorted(stale))
-            if old.content_hash != doc.content_hash:
-                manifest.detach_aliases(doc.name)  # they hold the old content, not this one
-        manifest.documents[doc.name] = entry
+            return doc, entry, []
+        chunks = chunk_document(
+            doc,
+            max_tokens=self.settings.chunk_max_tokens,
+            min_tokens=self.settings.chunk_min_tokens,
+            overlap_sentences=self.settings.chunk_overlap_sentences,
+            fits=self.kb.embeddings.fits,
+        )
+        by_hash[doc.content_hash] = doc.name
+        entry = DocumentEntry(doc.content_hash, _source_of(doc), doc.format, [c.id for c in chunks])
+        return doc, entry, chunks
+
+    def _write_batch(
+        self, manifest: Manifest, batch: list[tuple[LoadedDocument, DocumentEntry, list]]
+    ) -> None:
+        """Upsert the chunks of several documents in one call (Chroma's per-call cost dominates
+        small documents), then record them: the manifest still follows the stores, so a crash
+        in between is repaired by the next run's reconcile."""
+        store = self.kb.vector_store
+        store.upsert_chunks([chunk for _, _, chunks in batch for chunk in chunks])
+        for doc, entry, _ in batch:
+            old = manifest.documents.get(doc.name)
+            if old is not None:
+                stale = set(old.chunk_ids) - set(entry.chunk_ids)
+                if stale:
+                    store.delete(sorted(stale))
+                if old.content_hash != doc.content_hash:
+                    manifest.detach_aliases(doc.name)  # they hold the old content, not this one
+            manifest.documents[doc.name] = entry
         save_manifest(self.kb.manifest_path, manifest)
 
     def _remove(self, manifest: Manifest, name: str) -> None:
