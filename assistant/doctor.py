@@ -4,7 +4,6 @@ says for each problem what is missing and how to fix it. Exit 1 when something e
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +25,46 @@ def _run(name: str, probe: Callable[[], str], *, essential: bool = True) -> Chec
         return Check(name, False, str(exc), essential)
     except Exception as exc:  # a check must report, not crash
         return Check(name, False, f"{type(exc).__name__}: {exc}", essential)
+
+
+def _probe_openai(settings, base_url: str | None, key) -> str:
+    """``GET /models`` on the endpoint, within the configured timeouts (no retry)."""
+    import httpx
+
+    base = (base_url or "https://api.openai.com/v1").rstrip("/")
+    headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
+    timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
+    try:
+        response = httpx.get(f"{base}/models", headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        stalled = isinstance(exc, httpx.TimeoutException) and not isinstance(
+            exc, httpx.ConnectTimeout
+        )
+        problem = (
+            f"did not answer within {settings.request_timeout_s:g} s"
+            if stalled
+            else f"cannot be reached ({type(exc).__name__})"
+        )
+        raise AssistantError(
+            f"The endpoint {base} {problem}; check OPENAI_BASE_URL and that the server is running."
+        ) from None
+    if response.status_code != 200:
+        raise AssistantError(
+            f"The endpoint {base} answered HTTP {response.status_code} to GET /models; check "
+            "OPENAI_API_KEY and OPENAI_BASE_URL."
+        )
+    try:
+        listed = [m.get("id") for m in response.json().get("data", [])]
+    except (ValueError, AttributeError):
+        listed = []
+    model = settings.openai_model
+    note = (
+        f" (not among the models it lists: {', '.join(map(str, listed[:3]))}; "
+        "set ASSISTANT_OPENAI_MODEL)"
+        if listed and model not in listed
+        else ""
+    )
+    return f"endpoint {base} answers, model {model}{note}"
 
 
 def collect_checks(components) -> list[Check]:
@@ -106,12 +145,13 @@ def collect_checks(components) -> list[Check]:
 
     def openai() -> str:
         from .backends import openai_configured
+        from .settings import Settings
 
         if not openai_configured():
             raise AssistantError(
                 "Not configured; set OPENAI_API_KEY and/or OPENAI_BASE_URL to use an API model."
             )
-        return f"endpoint {os.environ.get('OPENAI_BASE_URL') or 'api.openai.com'}, model {settings.openai_model}"
+        return _probe_openai(settings, Settings.openai_base_url(), Settings.openai_api_key())
 
     checks.append(_run("API model (openai)", openai, essential=False))
 

@@ -9,6 +9,7 @@ SmolLM2-135M runs the plumbing tests (fast; its Chinese is nonsense), Qwen the a
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import re
@@ -103,6 +104,7 @@ def test_a_damaged_copy_is_never_used(qwen_assembly, tmp_path, damage):
     path = packaged_qwen_path(tmp_path)
     assert path == copy and path.stat().st_size == QWEN_SIZE
     assert sha256_of(path) == QWEN_SHA256
+    path.unlink()  # 491 MB: pytest keeps the temporary directories of recent runs
 
 
 def test_assembly_from_wrong_parts_is_refused_and_leaves_nothing(tmp_path):
@@ -297,6 +299,27 @@ def test_many_retrieved_passages_fit_through_the_assistant(tight_smollm):
     assert all(1 <= n <= len(answer.sources) for n in numbers)
 
 
+def test_rewrite_prompt_with_a_long_history_fits_the_window(tight_smollm):
+    """Eight earlier turns near the length limit: the follow-up rewrite keeps the most recent
+    turns that fit (one too long alone is cut to its end), and every prompt plus its answer stays
+    inside the window."""
+    assistant, _, recorder = tight_smollm
+    turn = ("深度学习的基本算法有哪些？请详细说明前向传播和反向传播。" * 70)[:1900]
+    history = [f"{n}: {turn}" for n in range(8)]
+    done = len(recorder.messages)
+    answer = assistant.ask("还有呢？", history=history)  # no heuristic rewrite: the model is asked
+    assert answer.text
+    assert len(recorder.messages) >= done + 1
+    rewrite = recorder.messages[done]
+    content = rewrite[-1]["content"]
+    assert (
+        "还有呢？" in content and turn[-40:] in content
+    )  # the latest turn's end, nearest the question
+    assert recorder.prompt_tokens(rewrite) + 64 <= N_CTX
+    for messages in recorder.messages[done:]:
+        assert recorder.prompt_tokens(messages) + assistant.settings.max_answer_tokens <= N_CTX
+
+
 def test_question_too_long_for_the_window_is_refused_before_the_model(tight_smollm):
     assistant, _, recorder = tight_smollm
     question = "深度学习的基本算法有哪些？" * 150  # under max_question_chars, over 1024 tokens
@@ -353,6 +376,34 @@ def test_concurrent_chats_share_the_model_one_generation_at_a_time(
     assert len(intervals) == len(questions)
     for (_, end), (start, _) in itertools.pairwise(intervals):
         assert start >= end, f"two generations overlapped: {intervals}"
+
+
+def test_an_abandoned_stream_frees_the_model(llm_data_dir, llm_embeddings, smollm_path):
+    """A chat closed in the middle of its answer (a browser tab closed, a stop button) must not
+    keep the model's lock: the next chat gets the model."""
+    components = make_components(
+        llm_data_dir,
+        llm_embeddings,
+        llm="llamacpp",
+        llm_model_path=smollm_path,
+        llm_context_tokens=768,
+        max_answer_tokens=64,
+        context_passages=1,
+    )
+    assistant = Assistant(components=components)
+    recorder = record_generations(assistant.backend())
+    pieces = iter(assistant.stream("深度学习有哪些基础算法？"))
+    assert next(pieces)  # generating now: the lock is held
+    del pieces
+    gc.collect()
+    result: dict[str, object] = {}
+    thread = threading.Thread(
+        target=lambda: result.setdefault("answer", assistant.ask("PyTorch是谁开发的？"))
+    )
+    thread.start()
+    thread.join(timeout=300)
+    assert not thread.is_alive(), "the abandoned stream kept the model locked"
+    assert result["answer"].text and len(recorder.intervals) == 2
 
 
 # -- default backend and doctor -----------------------------------------------------------------

@@ -79,10 +79,15 @@ class ChatBackend:
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
 
+        turns = self._fit_history(question, history[-4:])
+        if not turns:
+            return None
         prompt = ChatPromptTemplate.from_messages([("human", load_prompt("rewrite"))])
-        chain = prompt | self.model.bind(max_tokens=64, temperature=0.0) | StrOutputParser()
+        chain = (
+            prompt | self.model.bind(max_tokens=REWRITE_TOKENS, temperature=0.0) | StrOutputParser()
+        )
         try:
-            text = chain.invoke({"history": "\n".join(history[-4:]), "question": question}).strip()
+            text = chain.invoke({"history": "\n".join(turns), "question": question}).strip()
         except AssistantError:
             raise
         except Exception as exc:
@@ -91,6 +96,30 @@ class ChatBackend:
         if not text or len(text) > 3 * (len(question) + len(history[-1])) or text == question:
             return None
         return text
+
+    def _fit_history(self, question: str, history: list[str]) -> list[str]:
+        """The most recent turns that fit the window beside the rewrite prompt; the oldest turn
+        kept may be cut to its end (the part nearest the question)."""
+        budget = (
+            self.window
+            - REWRITE_TOKENS
+            - self._count(load_prompt("rewrite"))
+            - self._count(question)
+            - TEMPLATE_MARGIN
+        )
+        kept: list[str] = []
+        for turn in reversed(history):
+            cost = self._count(turn) + 1
+            if cost > budget:
+                keep = int(len(turn) * budget / cost) - 8
+                while keep > 0 and self._count("…" + turn[-keep:]) + 1 > budget:
+                    keep = int(keep * 0.9)
+                if keep > 8:
+                    kept.insert(0, "…" + turn[-keep:])
+                break
+            kept.insert(0, turn)
+            budget -= cost
+        return kept
 
     @property
     def window(self) -> int:
@@ -220,6 +249,7 @@ class ChatBackend:
 
 # Chat-template tokens around the messages (role markers, the assistant turn's opening).
 TEMPLATE_MARGIN = 32
+REWRITE_TOKENS = 64  # a standalone question is short
 
 _HINTS = {
     "openai": "check that the server is running and that OPENAI_BASE_URL, OPENAI_API_KEY and "

@@ -1,0 +1,170 @@
+"""Local LLM speed (issue: answering): the packaged Qwen2.5-Coder-0.5B on 2 threads: model load,
+time to first token and tokens/s on a short Chinese RAG prompt (median of 3), and `ask` with the
+`llamacpp` backend end to end, warm in-process and cold as a new command.
+
+Goals: first token < 1.5 s, >= 20 tokens/s. Figures only: the machine is shared, so they move
+with its load (printed alongside); the best run shows what the model does on free cores.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+from assistant.api import Assistant
+from assistant.backends.base import ABSTAIN, LANGUAGE_NAMES, ChatBackend
+from assistant.backends.llamacpp_chat import load_llama
+from assistant.backends.packaged_models import packaged_qwen_path
+from assistant.components import Components
+from assistant.prompts import load_prompt
+from assistant.settings import SOURCE_ROOT, Settings
+
+from .common import fresh_dir, row, timed
+
+THREADS = 2
+# Short Chinese RAG prompts: (numbered passage, question).
+PROMPTS = [
+    (
+        "[1] 6. 实际应用场景 > 6.2 计算机视觉应用场景\n计算机视觉的应用场景包括：\n"
+        "- 对象识别\n- 图像分类\n- 图像生成\n- 视频分析\n- 自动驾驶",
+        "计算机视觉有哪些应用场景？",
+    ),
+    (
+        "[1] 7. 工具和资源推荐 > 7.1 深度学习工具\n- TensorFlow：一个开源的深度学习框架，由Google开发。"
+        "\n- PyTorch：一个开源的深度学习框架，由Facebook开发。",
+        "PyTorch是谁开发的？",
+    ),
+    (
+        "[1] 5. 具体最佳实践 > 5.2 BERT示例\nBERT是一种预训练的Transformer模型，可以用于文本分类、"
+        "命名实体识别等自然语言处理任务。",
+        "BERT能做哪些任务？",
+    ),
+]
+ASK_QUESTIONS = ["PyTorch是谁开发的？", "BERT能做哪些任务？", "深度学习的数学模型包含哪些内容？"]
+
+
+def _messages(passage: str, question: str) -> list[dict]:
+    system = ChatBackend.system_prompt("zh")
+    user = load_prompt("answer_user").format(
+        passages=passage, question=question, language_name=LANGUAGE_NAMES["zh"]
+    )
+    assert ABSTAIN["zh"] in system
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def _one_run(llama, messages: list[dict], *, cold: bool) -> tuple[float, float, int, str]:
+    """(seconds to first token, decode tokens/s, tokens generated, text). ``cold``: nothing of
+    the prompt is in the KV cache; otherwise llama.cpp reuses the prefix shared with the previous
+    chat (the system prompt), as it does between two questions in the app."""
+    if cold:
+        llama.reset()
+    started = time.perf_counter()
+    first = None
+    parts = []
+    stream = llama.create_chat_completion(
+        messages=messages, stream=True, max_tokens=64, temperature=0.0
+    )
+    for chunk in stream:
+        delta = chunk["choices"][0].get("delta", {}).get("content")
+        if delta:
+            first = first if first is not None else time.perf_counter()
+            parts.append(delta)
+    ended = time.perf_counter()
+    text = "".join(parts)
+    tokens = len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+    decode = (tokens - 1) / (ended - first) if first and tokens > 1 and ended > first else 0.0
+    return (first or ended) - started, decode, tokens, text
+
+
+def main() -> None:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"Local LLM, packaged Qwen2.5-Coder-0.5B, {THREADS} threads (shared machine; load {load})"
+    )
+    data_dir = fresh_dir("bench-llm-")
+    try:
+        _run(data_dir)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)  # 470 MB: the assembled model and the index
+
+
+def _run(data_dir) -> None:
+    seconds, path = timed(lambda: packaged_qwen_path(data_dir))
+    row("assemble + verify the packaged GGUF (first run only)", f"{seconds:.1f} s")
+    again, _ = timed(lambda: packaged_qwen_path(data_dir))
+    row("find the verified GGUF again", f"{again * 1000:.1f} ms")
+
+    loads = []
+    for _ in range(3):
+        seconds, llama = timed(lambda: load_llama(path, n_ctx=4096, n_threads=THREADS))
+        loads.append(seconds)
+    row("model load: median of 3", f"{statistics.median(loads):.2f} s", "(models.md: 0.5 s)")
+
+    prompts = [_messages(passage, question) for passage, question in PROMPTS]
+    prompt_tokens = len(
+        llama.tokenize("".join(m["content"] for m in prompts[0]).encode("utf-8"), add_bos=False)
+    )
+    _one_run(llama, prompts[0], cold=True)  # warm-up
+    cold = [_one_run(llama, messages, cold=True) for messages in prompts]
+    warm = [_one_run(llama, messages, cold=False) for messages in prompts]
+    row(
+        f"first token, ~{prompt_tokens}-token prompt, cold: median (best) of 3",
+        f"{statistics.median(r[0] for r in cold):.2f} ({min(r[0] for r in cold):.2f}) s",
+        "goal < 1.5 s",
+    )
+    row(
+        "first token, system prompt cached (next chat): median (best)",
+        f"{statistics.median(r[0] for r in warm):.2f} ({min(r[0] for r in warm):.2f}) s",
+        "goal < 1.5 s",
+    )
+    row(
+        "decode speed: median (best) of 6",
+        f"{statistics.median(r[1] for r in cold + warm):.1f} ({max(r[1] for r in cold + warm):.1f}) tok/s",
+        "goal >= 20 tok/s",
+    )
+    for run in warm:
+        print(f"  answer: {run[3]!r}")
+
+    components = Components(Settings(data_dir=data_dir, llm="llamacpp"))
+    components.indexer().index_paths([SOURCE_ROOT / "corpus"])
+    assistant = Assistant(components=components)
+    question = PROMPTS[0][1]
+    seconds, answer = timed(lambda: assistant.ask(question))
+    row("`ask` in process, first (loads the model)", f"{seconds:.1f} s")
+    totals, firsts = [], []
+    for asked in ASK_QUESTIONS:
+        started = time.perf_counter()
+        first = None
+        for _ in assistant.stream(asked):
+            first = first if first is not None else time.perf_counter() - started
+        totals.append(time.perf_counter() - started)
+        firsts.append(first or totals[-1])
+    row(
+        "`ask` in process, warm: median total / first piece",
+        f"{statistics.median(totals):.1f} / {statistics.median(firsts):.1f} s",
+    )
+    print(f"  answer: {answer.text!r}")
+
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_LLM": "llamacpp"}
+    env.pop("ASSISTANT_LLM_MODEL_PATH", None)
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", question],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    status = "" if result.returncode == 0 else f"(exit {result.returncode})"
+    row(
+        "cold `ask` command (new process, llamacpp)",
+        f"{time.perf_counter() - started:.1f} s",
+        status,
+    )
+
+
+if __name__ == "__main__":
+    main()
