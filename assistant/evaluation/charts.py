@@ -9,20 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .runner import BackendResult
+from .runner import SQUAD_SUMMARY_KEYS, SUMMARY_KEYS, BackendResult
 
-RATE_METRICS = (
-    "hit_at_1",
-    "hit_at_3",
-    "hit_at_5",
-    "mrr",
-    "char_f1",
-    "rouge_l",
-    "key_recall",
-    "abstain_accuracy",
-    "em",
-    "f1",
-    "contains",
+RATE_METRICS = tuple(
+    key for key in SUMMARY_KEYS + SQUAD_SUMMARY_KEYS if key != "n" and not key.startswith("latency")
 )
 _CJK_FAMILIES = (
     "Noto Sans CJK SC",
