@@ -423,3 +423,17 @@ def test_default_backend_is_the_packaged_model_and_doctor_says_ok(
     assert not checks["API model (openai)"].ok  # not configured: reported, not essential
     clean_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     assert available_backends(settings) == ["llamacpp", "extractive", "openai"]
+
+
+def test_model_load_primes_the_system_prompt_into_the_kv_cache(smollm_path):
+    from assistant.backends.base import ChatBackend
+    from assistant.backends.llamacpp_chat import LlamaCppChatModel
+
+    system = ChatBackend.system_prompt("zh")
+    primed = LlamaCppChatModel(model_path=str(smollm_path), n_ctx=2048, prime_system_prompt=system)
+    plain = LlamaCppChatModel(model_path=str(smollm_path), n_ctx=2048)
+    llama = primed.llama()
+    system_tokens = llama.tokenize(system.encode("utf-8"), add_bos=False, special=False)
+    # The cache holds at least the whole system prompt; prefix reuse then skips it next time.
+    assert llama.n_tokens >= len(system_tokens)
+    assert plain.llama().n_tokens == 0

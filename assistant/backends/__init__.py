@@ -71,6 +71,7 @@ def build_backend(settings: Settings, kind: LLMKind) -> Backend:
             n_threads=settings.llm_threads,
             max_tokens=settings.max_answer_tokens,
             temperature=settings.temperature,
+            prime_system_prompt=ChatBackend.system_prompt("zh"),
         )
         return ChatBackend("llamacpp", model, model.count_tokens, settings)
     if kind == "openai":
