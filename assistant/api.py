@@ -78,8 +78,9 @@ class Assistant:
         *,
         llm: LLMKind | None = None,
         top_k: int | None = None,
+        temperature: float | None = None,
     ) -> Answer:
-        pieces = self.stream(question, history, llm=llm, top_k=top_k)
+        pieces = self.stream(question, history, llm=llm, top_k=top_k, temperature=temperature)
         for _ in pieces:
             pass
         return pieces.answer
@@ -91,10 +92,22 @@ class Assistant:
         *,
         llm: LLMKind | None = None,
         top_k: int | None = None,
+        temperature: float | None = None,
     ) -> AnswerStream:
         """Text pieces as they are generated; ``.answer`` holds the whole Answer (sources, timings)
-        once the iteration has finished."""
-        return AnswerStream(self, question, history, llm, top_k)
+        once the iteration has finished. ``temperature`` applies to this request only (model
+        backends; the extractive backend has none)."""
+        return AnswerStream(self, question, history, llm, top_k, temperature)
+
+    def _request_backend(self, llm: LLMKind | None, temperature: float | None):
+        """The shared backend, or for a request with its own temperature a view of it whose chat
+        model is bound to that temperature (the loaded model itself is shared, never copied)."""
+        from .backends.base import ChatBackend
+
+        backend = self.backend(llm)
+        if temperature is None or not isinstance(backend, ChatBackend):
+            return backend
+        return backend.with_model(backend.model.bind(temperature=float(temperature)))
 
     def retrieve(self, query: str, k: int | None = None):
         return self._searcher().search(query, k or self.settings.top_k)
@@ -185,9 +198,10 @@ def _neutralised(passage):
 class AnswerStream:
     """Iterator of answer text pieces; ``answer`` is set when it is exhausted."""
 
-    def __init__(self, assistant: Assistant, question, history, llm, top_k):
+    def __init__(self, assistant: Assistant, question, history, llm, top_k, temperature=None):
         self._assistant = assistant
         self._args = (question, history, llm, top_k)
+        self._temperature = temperature
         self.answer: Answer | None = None
         self.prepared: _Prepared | None = None
 
@@ -198,7 +212,7 @@ class AnswerStream:
         question, history, llm, top_k = self._args
         started = time.perf_counter()
         checked = assistant._check(question, history)  # bad input never loads or calls a model
-        backend = assistant.backend(llm)
+        backend = assistant._request_backend(llm, self._temperature)
         prepared = assistant._prepare(checked, backend, top_k)
         self.prepared = prepared
         t0 = time.perf_counter()

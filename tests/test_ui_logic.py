@@ -28,7 +28,7 @@ from assistant.errors import (
 from assistant.settings import Settings
 from index.retrieval import Passage
 from ui import chat_view, library
-from ui.chat_turns import TunedAssistant, new_session, run_turn
+from ui.chat_turns import new_session, run_turn
 from ui.eval_run import run_evaluation
 from ui.uploads import check_uploads, safe_upload_name, upload_and_index, uploads_dir
 
@@ -145,8 +145,11 @@ def test_backend_error_shows_message_and_retrieved_passages(components, monkeypa
 def test_temperature_reaches_the_model_backend(components, monkeypatch):
     with fake_openai_server() as fake:
         monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
-        tuned = TunedAssistant(Assistant(components=components), 0.9)
-        final = list(run_turn(tuned, "深度学习的基本算法有哪些？", new_session(), llm="openai"))[-1]
+        assistant = Assistant(components=components)
+        turn = run_turn(
+            assistant, "深度学习的基本算法有哪些？", new_session(), llm="openai", temperature=0.9
+        )
+        final = list(turn)[-1]
     chats = [r for r in fake.requests if r["path"].endswith("/chat/completions")]
     assert chats and chats[-1]["temperature"] == 0.9
     assert "Echo:" in final.session["messages"][-1]["content"]

@@ -7,7 +7,7 @@ import gradio as gr
 from assistant.backends import available_backends, default_backend
 
 from . import chat_view
-from .chat_turns import TunedAssistant, new_session, run_turn
+from .chat_turns import new_session, run_turn
 
 BACKEND_LABELS = {
     "extractive": "抽取式 Extractive（无模型，最快 no model, fastest）",
@@ -95,8 +95,8 @@ def build(assistant) -> None:
             )
 
     def ask(text, backend_kind, k, temp, state):
-        tuned = TunedAssistant(assistant, temp if backend_kind != "extractive" else None)
-        for step, view in enumerate(run_turn(tuned, text, state, llm=backend_kind, top_k=int(k))):
+        turn = run_turn(assistant, text, state, llm=backend_kind, top_k=int(k), temperature=temp)
+        for step, view in enumerate(turn):
             if view.notice:
                 gr.Warning(view.notice)
             yield (

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.api import Assistant
-from assistant.backends.base import ChatBackend
 from assistant.errors import AssistantError, BackendError, InvalidQuestionError
 
 from . import chat_view
@@ -36,30 +35,6 @@ class TurnView:
     notice: str = ""  # a one-line message for a toast
 
 
-class TunedAssistant(Assistant):
-    """The app's assistant with a per-request sampling temperature.
-
-    Shares everything with the base assistant (components, searcher, loaded backends); only the
-    chat model is bound to the chosen temperature, so a session's slider never changes another's.
-    """
-
-    def __init__(self, base: Assistant, temperature: float | None):
-        self._base = base
-        self.components = base.components
-        self.settings = base.settings
-        self._temperature = temperature
-
-    def backend(self, kind=None):
-        backend = self._base.backend(kind)
-        if self._temperature is None or not isinstance(backend, ChatBackend):
-            return backend
-        bound = backend.model.bind(temperature=float(self._temperature))
-        return ChatBackend(backend.name, bound, backend._count, backend.settings)
-
-    def _searcher(self):
-        return self._base._searcher()
-
-
 def run_turn(
     assistant: Assistant,
     question: str,
@@ -67,11 +42,14 @@ def run_turn(
     *,
     llm: str | None = None,
     top_k: int | None = None,
+    temperature: float | None = None,
 ) -> Iterator[TurnView]:
     """Stream one answer into a copy of the session; the last view holds the finished turn."""
     messages = list(session.get("messages", []))
     turns = list(session.get("turns", []))
-    stream = assistant.stream(question, turns or None, llm=llm, top_k=top_k)
+    stream = assistant.stream(
+        question, turns or None, llm=llm, top_k=top_k, temperature=temperature
+    )
     try:
         pieces = iter(stream)
         first = next(pieces, None)  # validation and retrieval happen before the first piece

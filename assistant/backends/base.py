@@ -70,6 +70,10 @@ class ChatBackend:
         self.settings = settings
         self._count = count_tokens or _cl100k
 
+    def with_model(self, model) -> ChatBackend:
+        """The same backend over another chat model (e.g. one bound to a request's temperature)."""
+        return ChatBackend(self.name, model, self._count, self.settings)
+
     # The heuristic rewriter is exact for the common forms; the model is asked only when the
     # heuristic found nothing and the question is short enough to be an elliptical follow-up.
     def rewrite(self, question: str, history: list[str]) -> str | None:
