@@ -213,6 +213,7 @@ class AnswerStream:
         started = time.perf_counter()
         checked = assistant._check(question, history)  # bad input never loads or calls a model
         backend = assistant._request_backend(llm, self._temperature)
+        backend.preload()  # a local model loads while the question is retrieved
         prepared = assistant._prepare(checked, backend, top_k)
         self.prepared = prepared
         t0 = time.perf_counter()

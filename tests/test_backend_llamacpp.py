@@ -437,3 +437,105 @@ def test_model_load_primes_the_system_prompt_into_the_kv_cache(smollm_path):
     # The cache holds at least the whole system prompt; prefix reuse then skips it next time.
     assert llama.n_tokens >= len(system_tokens)
     assert plain.llama().n_tokens == 0
+
+
+# -- the primed system prompt, kept between processes ---------------------------------------------
+def _primed_model(smollm_path, state_dir):
+    from assistant.backends.base import ChatBackend
+    from assistant.backends.llamacpp_chat import LlamaCppChatModel
+
+    return LlamaCppChatModel(
+        model_path=str(smollm_path),
+        n_ctx=2048,
+        temperature=0.0,
+        max_tokens=12,
+        prime_system_prompt=ChatBackend.system_prompt("zh"),
+        prime_state_dir=str(state_dir),
+    )
+
+
+def _greedy_answer(model) -> str:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from assistant.backends.base import ChatBackend
+
+    messages = [
+        SystemMessage(ChatBackend.system_prompt("zh")),
+        HumanMessage("[1] PyTorch：一个开源的深度学习框架，由Facebook开发。\n\n问题：PyTorch是谁开发的？"),
+    ]
+    return model.invoke(messages).content
+
+
+def test_the_primed_state_is_saved_and_a_new_model_restores_it(smollm_path, tmp_path, monkeypatch):
+    from assistant.backends import prompt_state
+
+    state_dir = tmp_path / "prompt_state"
+    first = _primed_model(smollm_path, state_dir)
+    computed_tokens = first.llama().n_tokens
+    saved = list(state_dir.glob("*.npz"))
+    assert len(saved) == 1 and saved[0].stat().st_size > 10_000
+    assert not list(state_dir.glob(".*.tmp"))  # written by rename, nothing left behind
+
+    restored = []
+    real_restore = prompt_state.restore_state
+    monkeypatch.setattr(
+        prompt_state,
+        "restore_state",
+        lambda llama, path: restored.append(real_restore(llama, path)) or restored[-1],
+    )
+    second = _primed_model(smollm_path, state_dir)
+    assert second.llama().n_tokens == computed_tokens
+    assert restored == [True]
+    # The restored cache is the computed one: greedy answers agree token for token.
+    assert _greedy_answer(second) == _greedy_answer(first)
+
+
+def test_a_damaged_or_unwritable_prompt_state_only_costs_time(smollm_path, tmp_path):
+    state_dir = tmp_path / "prompt_state"
+    reference = _primed_model(smollm_path, state_dir)
+    expected = _greedy_answer(reference)
+    (saved,) = state_dir.glob("*.npz")
+    saved.write_bytes(b"PK\x03\x04 not really a state")
+    damaged = _primed_model(smollm_path, state_dir)
+    assert _greedy_answer(damaged) == expected
+    assert saved.stat().st_size > 10_000  # computed again and rewritten
+
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the state folder would go")
+    unwritable = _primed_model(smollm_path, blocked / "prompt_state")
+    assert _greedy_answer(unwritable) == expected
+    assert blocked.read_text() == "a file where the state folder would go"
+
+
+def test_the_state_is_keyed_by_prompt_and_model_file(smollm_path, tmp_path):
+    from assistant.backends.prompt_state import state_file
+
+    base = state_file(tmp_path, smollm_path, 2048, "system prompt")
+    assert state_file(tmp_path, smollm_path, 2048, "system prompt") == base
+    assert state_file(tmp_path, smollm_path, 2048, "another prompt") != base
+    assert state_file(tmp_path, smollm_path, 4096, "system prompt") != base
+    copy = tmp_path / "copy.gguf"
+    shutil.copyfile(smollm_path, copy)
+    assert state_file(tmp_path, copy, 2048, "system prompt") != base
+
+
+def test_asking_starts_loading_the_model_before_retrieval(
+    llm_data_dir, llm_embeddings, smollm_path, monkeypatch
+):
+    """The model load overlaps retrieval: it has begun by the time the passages are searched."""
+    assistant = Assistant(
+        components=make_components(llm_data_dir, llm_embeddings, llm="llamacpp"),
+        llm_model_path=smollm_path,
+    )
+    model = assistant.backend().model
+    seen = {}
+    searcher_type = type(assistant._searcher())
+    real_search = searcher_type.search
+
+    def search(self, query, k):
+        seen["loading or loaded"] = model._load_lock.locked() or model._llama is not None
+        return real_search(self, query, k)
+
+    monkeypatch.setattr(searcher_type, "search", search)
+    assistant.ask("PyTorch是谁开发的？")
+    assert seen == {"loading or loaded": True}

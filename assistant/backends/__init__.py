@@ -72,8 +72,11 @@ def build_backend(settings: Settings, kind: LLMKind) -> Backend:
             max_tokens=settings.max_answer_tokens,
             temperature=settings.temperature,
             prime_system_prompt=ChatBackend.system_prompt("zh"),
+            prime_state_dir=str(settings.data_dir / "models" / "prompt_state"),
         )
-        return ChatBackend("llamacpp", model, model.count_tokens, settings)
+        return ChatBackend(
+            "llamacpp", model, model.count_tokens, settings, preload=model.load_in_background
+        )
     if kind == "openai":
         from .openai_chat import build_openai_chat
 

