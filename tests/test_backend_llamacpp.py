@@ -461,7 +461,9 @@ def _greedy_answer(model) -> str:
 
     messages = [
         SystemMessage(ChatBackend.system_prompt("zh")),
-        HumanMessage("[1] PyTorch：一个开源的深度学习框架，由Facebook开发。\n\n问题：PyTorch是谁开发的？"),
+        HumanMessage(
+            "[1] PyTorch：一个开源的深度学习框架，由Facebook开发。\n\n问题：PyTorch是谁开发的？"
+        ),
     ]
     return model.invoke(messages).content
 

@@ -7,6 +7,7 @@ complete) before llama.cpp opens it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,10 +112,8 @@ class LlamaCppChatModel(BaseChatModel):
             return
 
         def load() -> None:
-            try:
+            with contextlib.suppress(Exception):  # the caller's own attempt reports it
                 self.llama()
-            except Exception:  # noqa: BLE001 - reported by the caller's own attempt
-                pass
 
         # Not a daemon: a process that ends early (an abstained question) waits for the load
         # to finish instead of tearing llama.cpp down mid-load.
