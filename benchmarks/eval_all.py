@@ -1,4 +1,5 @@
-"""`make eval`: the survey set with every installed backend, and the CMRC 2018 trial set, with
+"""`make eval`: the survey sets (Chinese, and English questions over the Chinese text) with every
+installed backend, and the CMRC 2018 trial set, with
 reports under ``reports/`` (outside git). Prints the summaries; docs/results.md records them."""
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def main() -> int:
     status = cli(["index"])
     llm_args = [arg for backend in backends for arg in ("--llm", backend)]
     status |= cli(["eval", str(survey), *llm_args, "--out", str(REPORTS / "survey")])
+    english = SOURCE_ROOT / "corpus" / "eval" / "survey_en.jsonl"
+    status |= cli(["eval", str(english), *llm_args, "--out", str(REPORTS / "survey-en")])
     cmrc_llms = ["--llm", "extractive"]
     if "llamacpp" in backends and "--cmrc-llamacpp" in sys.argv:
         cmrc_llms += ["--llm", "llamacpp"]

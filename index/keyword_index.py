@@ -16,12 +16,20 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .keyword_tokens import ENTITY_WEIGHT, coverage_terms, has_cjk, keyword_tokens
+from .keyword_tokens import ENTITY_WEIGHT, LATIN_TERM, coverage_terms, has_cjk, keyword_tokens
 from .manifest import write_atomic
 
 DF_SAMPLE = 2000
 _UNCHECKED = "\x00unchecked"  # stands for the share of a question no chunk can match lexically
 CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_ASCII_LETTER = re.compile(r"[a-z]")
+
+
+def _script(text: str) -> str:
+    cjk = len(CJK_CHAR.findall(text))
+    if not cjk:
+        return "latin"
+    return "cjk" if cjk >= 0.2 * (cjk + len(_ASCII_LETTER.findall(text))) else "mixed"
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,29 @@ class KeywordSnapshot:
         self.aliases = _mine_aliases(self._lowered)
         sample = "".join(self._lowered[:200])[:20000]
         self.corpus_is_cjk = has_cjk(sample) and len(CJK_CHAR.findall(sample)) > 0.3 * len(sample)
+        self._scripts: list[str] | None = None
+        self._prose_names: frozenset[str] | None = None
+
+    def script(self, index: int) -> str:
+        """ "cjk" (CJK characters at least a fifth of the letters), "latin" (no CJK at all) or
+        "mixed" (e.g. code with Chinese comments) for record ``index``."""
+        if self._scripts is None:
+            self._scripts = [_script(text) for text in self._lowered]
+        return self._scripts[index]
+
+    def prose_names(self) -> frozenset[str]:
+        """Latin words that Chinese sentences of the corpus use ("由Google开发", "GPT-3是…"):
+        names, which an English question can match. Latin words found only in code or English
+        quotations ("model", "text") are not: an English question sharing them with a Chinese
+        corpus says nothing about being covered."""
+        if self._prose_names is None:
+            names: set[str] = set()
+            for text in self._lowered:
+                for line in text.splitlines():
+                    if CJK_CHAR.search(line):
+                        names.update(LATIN_TERM.findall(line))
+            self._prose_names = frozenset(names)
+        return self._prose_names
 
     def __len__(self) -> int:
         return len(self.records)
@@ -81,9 +112,8 @@ class KeywordSnapshot:
         if not cjk_terms and self.corpus_is_cjk:
             # Only the words the corpus has can be checked; the coverage of those few says less
             # about the whole question, so it is scaled by their share of the question's weight.
-            checkable = {
-                t: w for t, w in terms.items() if self._df.get(t, 0) > 0 or self.aliases.get(t)
-            }
+            names = self.prose_names()
+            checkable = {t: w for t, w in terms.items() if t in names or self.aliases.get(t)}
             # (square root: a named term such as "pytorch" is worth more than its IDF share).
             share = math.sqrt(sum(checkable.values()) / (sum(terms.values()) or 1.0))
             mass = sum(checkable.values()) or 1.0

@@ -13,7 +13,7 @@ from functools import cache
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff\u3400-\u4dbf]", re.UNICODE)
 _CJK = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
-_LATIN_TERM = re.compile(r"[a-z0-9]+(?:[-_.+][a-z0-9]+)*")
+LATIN_TERM = re.compile(r"[a-z0-9]+(?:[-_.+][a-z0-9]+)*")
 
 # Function words and question words: they carry no topic. Kept short on purpose (content words
 # must never be lost).
@@ -88,6 +88,6 @@ def coverage_terms(text: str) -> tuple[list[str], list[str]]:
         else:
             cjk_terms.extend(word[i : i + 2] for i in range(len(word) - 1))
     latin_terms = [
-        w for w in _LATIN_TERM.findall(lowered) if w not in STOP_WORDS and w not in META_WORDS
+        w for w in LATIN_TERM.findall(lowered) if w not in STOP_WORDS and w not in META_WORDS
     ]
     return list(dict.fromkeys(cjk_terms)), list(dict.fromkeys(latin_terms))

@@ -25,11 +25,17 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .keyword_index import KeywordSnapshot
-from .keyword_tokens import keyword_tokens
+from .keyword_tokens import has_cjk, keyword_tokens
 from .knowledge_base import KnowledgeBase
 
 DENSE_FLOOR = 0.15
 DENSE_CEIL = 0.75
+# Across languages (an English question, a Chinese chunk, or the reverse) the same model gives
+# lower cosines to the same content: on corpus/eval/survey_en.jsonl the English questions'
+# best chunks score 0.23-0.62 where their Chinese originals score 0.4-0.9, and off-topic English
+# questions reach 0.29. Calibrated on one half of that set (threshold 0.4 ⇔ cosine 0.31) and
+# checked on the other (benchmarks/retrieval_bench.py prints both).
+CROSS_LINGUAL_DENSE_CEIL = 0.55
 CANDIDATES = 30
 RANK_BM25 = 0.1
 RANK_DENSE = 0.1
@@ -67,8 +73,16 @@ class Passage:
         return Document(id=self.id, page_content=self.text, metadata=meta)
 
 
-def dense_relevance(cosine: float) -> float:
-    return float(np.clip((cosine - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0))
+def dense_relevance(cosine: float, *, cross_lingual: bool = False) -> float:
+    ceiling = CROSS_LINGUAL_DENSE_CEIL if cross_lingual else DENSE_CEIL
+    return float(np.clip((cosine - DENSE_FLOOR) / (ceiling - DENSE_FLOOR), 0.0, 1.0))
+
+
+def _cross_lingual(query_is_cjk: bool, snapshot: KeywordSnapshot, index: int) -> bool:
+    """An English question and a Chinese chunk, or a Chinese question and an English one (a chunk
+    mixing both, such as code with Chinese comments, is compared as it is)."""
+    script = snapshot.script(index)
+    return script == ("latin" if query_is_cjk else "cjk")
 
 
 def fuse(keyword: float, dense: float) -> float:
@@ -132,11 +146,16 @@ class HybridSearcher:
                 )
         top_bm25 = max(bm25.values(), default=0.0) or 1.0
         terms = _meaningful(snapshot.query_terms(query))
+        query_is_cjk = has_cjk(query)
         ranked = []
         for index, cosine in candidates.items():
             record = snapshot.records[index]
             keyword = snapshot.coverage(terms, index) if self.use_keyword else 0.0
-            dense = dense_relevance(cosine) if self.use_dense and not np.isnan(cosine) else 0.0
+            dense = (
+                dense_relevance(cosine, cross_lingual=_cross_lingual(query_is_cjk, snapshot, index))
+                if self.use_dense and not np.isnan(cosine)
+                else 0.0
+            )
             score = fuse(keyword, dense) if self.use_keyword else dense
             meta = record.metadata
             body = record.text[int(meta.get("body_start", 0)) :]

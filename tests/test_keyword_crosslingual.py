@@ -1,0 +1,59 @@
+"""English questions over a Chinese corpus: which Latin words can be checked lexically, and which
+chunks are compared across languages (their dense score is calibrated separately)."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.keyword_index import KeywordIndex, KeywordRecord
+from index.retrieval import DENSE_CEIL, dense_relevance
+
+pytestmark = pytest.mark.unit
+
+RECORDS = [
+    ("zh", "7.1 深度学习工具\nTensorFlow：一个开源的深度学习框架，由Google开发。"),
+    (
+        "code",
+        "5.2 BERT示例\n```python\nmodel = BertModel.from_pretrained(name)\ntext = tokenize(model)\n```",
+    ),
+    ("en", "Notes\nThe model reads the text and returns a label."),
+    ("zh2", "6.2 计算机视觉应用场景\n计算机视觉的应用场景包括对象识别、图像分类和自动驾驶。"),
+]
+
+
+@pytest.fixture
+def snapshot(tmp_path):
+    index = KeywordIndex(tmp_path / "keyword")
+    index.build("test", [KeywordRecord(i, text, {}) for i, text in RECORDS])
+    return index.load()
+
+
+def test_names_used_in_chinese_sentences_are_checkable_code_words_are_not(snapshot):
+    names = snapshot.prose_names()
+    assert {"tensorflow", "google"} <= names
+    assert "model" not in names and "text" not in names  # only in code and English prose
+
+
+def test_an_english_question_sharing_only_code_words_covers_nothing(tmp_path):
+    index = KeywordIndex(tmp_path / "chinese")
+    chinese = [(i, text) for i, text in RECORDS if i != "en"]
+    chinese += [
+        (f"p{n}", "大模型的发展面临计算资源、数据质量和模型解释性等挑战。" * 3) for n in range(4)
+    ]
+    index.build("chinese", [KeywordRecord(i, text, {}) for i, text in chinese])
+    snapshot = index.load()
+    assert snapshot.corpus_is_cjk
+    terms = snapshot.query_terms("What is the price of the Tesla model text?")
+    assert max(snapshot.coverage(terms, i) for i in range(len(snapshot))) == 0.0
+    named = snapshot.query_terms("Who developed TensorFlow?")
+    assert snapshot.coverage(named, 0) > 0.4  # the name carries it
+
+
+def test_chunk_scripts(snapshot):
+    assert [snapshot.script(i) for i in range(len(snapshot))] == ["cjk", "mixed", "latin", "cjk"]
+
+
+def test_cross_lingual_cosines_map_higher_than_same_language_ones():
+    assert dense_relevance(0.35, cross_lingual=True) > dense_relevance(0.35)
+    assert dense_relevance(DENSE_CEIL) == 1.0 == dense_relevance(0.9, cross_lingual=True)
+    assert dense_relevance(0.1, cross_lingual=True) == 0.0
