@@ -3,7 +3,8 @@
 Used by the extractive backend (and as the fallback of the model backends). Handles the forms
 users actually type: "那TensorFlow呢？" / "X呢？" / "what about X?" (same question, new subject),
 pronouns ("它", "其", "这些", "it", "they") that point at the previous subject, and very short
-questions ("为什么？", "具体说说") that only make sense with the previous one.
+questions ("为什么？", "具体说说") and references to the whole previous question ("这样做是为了
+什么？") that only make sense with the previous one.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ _EN_NOT_SUBJECT = re.compile(
 )
 _ZH_ABOUT = re.compile(r"^(?:那么?|还有)\s*(?P<x>[^？?]+?)\s*呢\s*[？?。!！]*$")
 _ZH_SHORT = re.compile(r"^(为什么|为何|怎么|具体|举个?例|详细|还有吗|然后呢|有哪些|是什么)")
+# "这样做" / "这么做" / "此举" point at what the previous question was about as a whole: the two
+# questions are asked together ("未来要关注哪些新的算法和模型，这样做是为了提高什么？").
+_ZH_WHOLE_REFERENCE = re.compile(r"这样做|这么做|这样的话|这样|如此|此举|这一点")
 # Where the subject of a Chinese question ends: the first predicate word.
 _ZH_PREDICATE = re.compile(
     r"(是|的|有|包括|指|如何|怎么|怎样|为什么|能|可以|由|在|属于|用于|主要|会|面临|涉及|需要|应该|存在|带来|使用|采用)"
@@ -122,6 +126,8 @@ def _rewrite_after(question: str, previous: str) -> str | None:
         return previous.replace(subject, new_subject, 1)
 
     if detect_language(text) == "zh":
+        if _ZH_WHOLE_REFERENCE.search(text) and len(text) <= 20:
+            return f"{previous.rstrip('？?。 ')}，{text}"
         pronoun = _ZH_PRONOUNS.search(text)
         if pronoun and subject and subject not in text:
             resolved = text[: pronoun.start()] + subject + text[pronoun.end() :]

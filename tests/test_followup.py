@@ -27,6 +27,12 @@ pytest_plugins = ["answering_fixtures"]
         (["自然语言处理有哪些应用场景？"], "有哪些工具？", "自然语言处理有哪些工具？"),
         (["自然语言处理有哪些应用场景？"], "计算机视觉的呢？", "计算机视觉有哪些应用场景？"),
         (["计算机视觉有哪些应用？"], "为什么？", "计算机视觉有哪些应用，为什么？"),
+        (
+            ["未来要关注哪些新的算法和模型？"],
+            "这样做是为了提高什么？",
+            "未来要关注哪些新的算法和模型，这样做是为了提高什么？",
+        ),
+        (["如何解决计算资源瓶颈？"], "此举有什么好处？", "如何解决计算资源瓶颈，此举有什么好处？"),
         (["Who developed PyTorch?"], "What about TensorFlow?", "Who developed TensorFlow?"),
         (["Who developed PyTorch?"], "And TensorFlow?", "Who developed TensorFlow?"),
         (["Who developed PyTorch?"], "Who developed that?", "Who developed PyTorch?"),
