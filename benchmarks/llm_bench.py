@@ -128,12 +128,23 @@ def _run(data_dir) -> None:
     )
     for run in warm:
         print(f"  answer: {run[3]!r}")
-    primed = []
-    for messages in prompts:
+    primed, restores = [], []
+    state_dir = data_dir / "models" / "prompt_state"
+    for n, messages in enumerate(prompts):
+        started = time.perf_counter()
         fresh = load_llama(path, n_ctx=4096, n_threads=THREADS)
-        prime(fresh, ChatBackend.system_prompt("zh"))  # what LlamaCppChatModel does at load
+        # What LlamaCppChatModel does at load: the first time computes and saves the state,
+        # later loads (each new process) restore it.
+        prime(fresh, ChatBackend.system_prompt("zh"), model_path=path, state_dir=state_dir)
+        if n:
+            restores.append(time.perf_counter() - started)
         primed.append(_one_run(fresh, messages, cold=False))
         del fresh
+    row(
+        "model load + saved system-prompt state restored: median of 2",
+        f"{statistics.median(restores):.2f} s",
+        "(computing it instead: ~1.8 s)",
+    )
     row(
         "first token of the first question after load (primed)",
         f"{statistics.median(r[0] for r in primed):.2f} ({min(r[0] for r in primed):.2f}) s",
@@ -162,18 +173,21 @@ def _run(data_dir) -> None:
 
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_LLM": "llamacpp"}
     env.pop("ASSISTANT_LLM_MODEL_PATH", None)
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", "ask", question],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    status = "" if result.returncode == 0 else f"(exit {result.returncode})"
+    colds, statuses = [], set()
+    for asked in ASK_QUESTIONS:
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "assistant", "ask", asked],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        colds.append(time.perf_counter() - started)
+        statuses.add(result.returncode)
     row(
-        "cold `ask` command (new process, llamacpp)",
-        f"{time.perf_counter() - started:.1f} s",
-        status,
+        "cold `ask` command (new process, llamacpp): median (each)",
+        f"{statistics.median(colds):.1f} s ({', '.join(f'{c:.1f}' for c in colds)})",
+        "goal < 8 s" + ("" if statuses == {0} else f" (exit codes {sorted(statuses)})"),
     )
 
 

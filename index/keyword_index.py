@@ -25,6 +25,23 @@ CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _ASCII_LETTER = re.compile(r"[a-z]")
 
 
+# Assignments, calls, statement ends and keywords; prose such as "自然语言处理(NLP)" is not code.
+_CODE_LINE = re.compile(
+    r"\w\s*=\s*\S|[A-Za-z_]\w*\(|[{};]\s*$|^\s*(?:import|from|def|class|return|print)\b"
+)
+
+
+def _prose_lines(text: str):
+    """The lines of a chunk that are sentences: not inside a code fence, not code-like."""
+    in_code = False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+            continue
+        if not in_code and not _CODE_LINE.search(line):
+            yield line
+
+
 def _script(text: str) -> str:
     cjk = len(CJK_CHAR.findall(text))
     if not cjk:
@@ -56,7 +73,7 @@ class KeywordSnapshot:
         sample = "".join(self._lowered[:200])[:20000]
         self.corpus_is_cjk = has_cjk(sample) and len(CJK_CHAR.findall(sample)) > 0.3 * len(sample)
         self._scripts: list[str] | None = None
-        self._prose_names: frozenset[str] | None = None
+        self._prose_words: frozenset[str] | None = None
 
     def script(self, index: int) -> str:
         """ "cjk" (CJK characters at least a fifth of the letters), "latin" (no CJK at all) or
@@ -65,19 +82,18 @@ class KeywordSnapshot:
             self._scripts = [_script(text) for text in self._lowered]
         return self._scripts[index]
 
-    def prose_names(self) -> frozenset[str]:
-        """Latin words that Chinese sentences of the corpus use ("由Google开发", "GPT-3是…"):
-        names, which an English question can match. Latin words found only in code or English
-        quotations ("model", "text") are not: an English question sharing them with a Chinese
-        corpus says nothing about being covered."""
-        if self._prose_names is None:
-            names: set[str] = set()
+    def prose_words(self) -> frozenset[str]:
+        """Latin words the corpus uses in sentences, not in code: names inside Chinese sentences
+        ("由Google开发", "GPT-3是…") and the words of English passages. An English question can
+        match those. Words found only in code ("model = …", "text") are not counted: sharing
+        them with a Chinese corpus says nothing about being covered."""
+        if self._prose_words is None:
+            words: set[str] = set()
             for text in self._lowered:
-                for line in text.splitlines():
-                    if CJK_CHAR.search(line):
-                        names.update(LATIN_TERM.findall(line))
-            self._prose_names = frozenset(names)
-        return self._prose_names
+                for line in _prose_lines(text):
+                    words.update(LATIN_TERM.findall(line))
+            self._prose_words = frozenset(words)
+        return self._prose_words
 
     def __len__(self) -> int:
         return len(self.records)
@@ -112,8 +128,8 @@ class KeywordSnapshot:
         if not cjk_terms and self.corpus_is_cjk:
             # Only the words the corpus has can be checked; the coverage of those few says less
             # about the whole question, so it is scaled by their share of the question's weight.
-            names = self.prose_names()
-            checkable = {t: w for t, w in terms.items() if t in names or self.aliases.get(t)}
+            words = self.prose_words()
+            checkable = {t: w for t, w in terms.items() if t in words or self.aliases.get(t)}
             # (square root: a named term such as "pytorch" is worth more than its IDF share).
             share = math.sqrt(sum(checkable.values()) / (sum(terms.values()) or 1.0))
             mass = sum(checkable.values()) or 1.0
