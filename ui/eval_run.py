@@ -51,7 +51,7 @@ def run_evaluation(
         raise UsageError("The evaluation package is not installed with this version of the app.")
     from assistant.evaluation.charts import plot_latency, plot_metrics
     from assistant.evaluation.dataset import read_faq_pairs
-    from assistant.evaluation.report import worst_items
+    from assistant.evaluation.report import format_cell, worst_items
     from assistant.evaluation.runner import run_backend
 
     path = Path(path)
@@ -65,7 +65,9 @@ def run_evaluation(
         raise UsageError(str(exc).replace(str(path), path.name)) from None
     items = items[: min(limit or MAX_ITEMS, MAX_ITEMS)]
     result = run_backend(assistant, items, llm=llm)
-    rows = [[METRIC_LABELS.get(key, key), _cell(value)] for key, value in result.summary.items()]
+    rows = [
+        [METRIC_LABELS.get(key, key), format_cell(value)] for key, value in result.summary.items()
+    ]
     with tempfile.TemporaryDirectory(prefix="survey-eval-") as folder:
         metrics_png = plot_metrics([result], Path(folder) / "metrics.png", path.stem)
         latency_png = plot_latency([result], Path(folder) / "latency.png", path.stem)
@@ -78,14 +80,6 @@ def run_evaluation(
         _weakest(worst_items(result.items, 5)),
         result.seconds,
     )
-
-
-def _cell(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
-    return str(value)
 
 
 def _load(path: Path):

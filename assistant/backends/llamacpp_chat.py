@@ -47,16 +47,14 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int):
         ) from None
 
 
-def prime(llama, system_prompt: str, *, model_path: Path | None = None, state_dir=None) -> None:
+def prime(llama, system_prompt: str, *, saved: Path | None = None) -> None:
     """Process the system prompt into the KV cache (one token generated, then discarded); with
-    ``state_dir``, restore it from there when it was saved before, and save it otherwise."""
-    from .prompt_state import restore_state, save_state, state_file
+    ``saved`` (a ``prompt_state.state_file``), restore it from there when it was saved before,
+    and save it there otherwise."""
+    from .prompt_state import restore_state, save_state
 
-    saved = None
-    if state_dir and model_path is not None:
-        saved = state_file(Path(state_dir), model_path, llama.n_ctx(), system_prompt)
-        if restore_state(llama, saved):
-            return
+    if saved is not None and restore_state(llama, saved):
+        return
     messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": "你好"}]
     llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
     if saved is not None:
@@ -95,14 +93,18 @@ class LlamaCppChatModel(BaseChatModel):
                     Path(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads
                 )
                 if self.prime_system_prompt:
-                    prime(
-                        llama,
-                        self.prime_system_prompt,
-                        model_path=Path(self.model_path),
-                        state_dir=self.prime_state_dir or None,
-                    )
+                    prime(llama, self.prime_system_prompt, saved=self._saved_state())
                 self._llama = llama
             return self._llama
+
+    def _saved_state(self) -> Path | None:
+        if not self.prime_state_dir:
+            return None
+        from .prompt_state import state_file
+
+        return state_file(
+            Path(self.prime_state_dir), Path(self.model_path), self.n_ctx, self.prime_system_prompt
+        )
 
     def load_in_background(self) -> None:
         """Start loading (and priming) the model on a thread, so that it overlaps retrieval;

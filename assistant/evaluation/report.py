@@ -114,7 +114,8 @@ def write_reports(
 # --- markdown ------------------------------------------------------------------------------------
 
 
-def _cell(value) -> str:
+def format_cell(value) -> str:
+    """A metric as a table cell: 3 decimals below 10, 1 above, a dash for none."""
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -147,10 +148,10 @@ def summary_table(results: list[BackendResult], baselines: dict[str | None, dict
     for key in keys:
         row = [key]
         for r in results:
-            row.append(_cell(r.summary.get(key)))
+            row.append(format_cell(r.summary.get(key)))
             if baselines is not None:
                 old = baseline_for(r.backend, baselines) or {}
-                row += [_cell(old.get(key)), _signed((r.delta or {}).get(key))]
+                row += [format_cell(old.get(key)), _signed((r.delta or {}).get(key))]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -194,7 +195,7 @@ def _item_block(n: int, item: dict, problems: list[str]) -> str:
     lines.append(f"- Expected: {expected}")
     lines.append(f"- Answer: {_one_line(item['answer']) or '(empty)'}")
     scores = [
-        f"{k} {_cell(item.get(k))}"
+        f"{k} {format_cell(item.get(k))}"
         for k in ("hit_rank", "char_f1", "key_recall", "f1")
         if k in item
     ]
