@@ -162,7 +162,10 @@ def run_server(components, host: str, port: int) -> int:
         assistant = Assistant(components=components)
         blocks = build_app(components, assistant=assistant)
         app = create_server_app(blocks, settings, host=host, port=port, gradio_dir=gradio_dir)
-        threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
+        # Not a daemon: a stop signal during the warm-up waits for it. A daemon thread still
+        # inside native code (sentencepiece, llama.cpp) when the interpreter finalizes is unwound
+        # by force and aborts the process.
+        threading.Thread(target=_warm_up, args=(assistant,), name="warm-up").start()
         if not is_loopback(host):
             log.warning("The web app listens on %s: it is reachable from other machines.", host)
         print(f"Survey Assistant: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
