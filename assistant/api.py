@@ -112,6 +112,12 @@ class Assistant:
     def retrieve(self, query: str, k: int | None = None):
         return self._searcher().search(query, k or self.settings.top_k)
 
+    def as_retriever(self, k: int | None = None):
+        """The hybrid search as a LangChain ``BaseRetriever`` (for a chain of your own)."""
+        from index.langchain_retriever import HybridRetriever
+
+        return HybridRetriever(searcher=self._searcher(), k=k or self.settings.top_k)
+
     # -- steps ------------------------------------------------------------------------------------
     def _searcher(self):
         from index.retrieval import HybridSearcher
@@ -214,6 +220,9 @@ class AnswerStream:
         checked = assistant._check(question, history)  # bad input never loads or calls a model
         backend = assistant._request_backend(llm, self._temperature)
         backend.preload()  # a local model loads while the question is retrieved
+        # The embedder's weights (USE: ~0.5 s of decompression, outside the GIL) load on the
+        # other core while this one imports the stores and loads the keyword index.
+        assistant.components.embeddings.preload()
         prepared = assistant._prepare(checked, backend, top_k)
         self.prepared = prepared
         t0 = time.perf_counter()

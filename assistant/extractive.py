@@ -78,13 +78,12 @@ def _weighted_coverage(weights: dict[str, float], tokens: set[str]) -> float:
     return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
 
 
-def extract_answer(
-    question: str, passages: list[Passage], language: Language
-) -> tuple[str, list[int]]:
-    """The answer text with ``[n]`` citations (n = 1-based rank in ``passages``), and the cited ranks."""
+def score_units(question: str, passages: list[Passage]) -> list[_Unit]:
+    """Every unit of the passages, scored by how much of the question it holds (see the module
+    docstring), in passage and document order."""
     q_tokens = set(keyword_tokens(question))
     candidates = []  # (rank, position, text, unit tokens, section tokens, passage score)
-    for rank, passage in enumerate(passages[:MAX_UNITS]):
+    for rank, passage in enumerate(passages):
         section_tokens = set(keyword_tokens(passage.section))
         for position, (text, scored) in enumerate(_units(passage)):
             candidates.append(
@@ -107,6 +106,14 @@ def extract_answer(
         if "\n" in text:  # a list with its introduction: usually the whole answer to "哪些"
             score *= 1.15
         units.append(_Unit(rank, position, text, score))
+    return units
+
+
+def extract_answer(
+    question: str, passages: list[Passage], language: Language
+) -> tuple[str, list[int]]:
+    """The answer text with ``[n]`` citations (n = 1-based rank in ``passages``), and the cited ranks."""
+    units = score_units(question, passages[:MAX_UNITS])
     if not units:
         return "", []
     best = max(u.score for u in units)

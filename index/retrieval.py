@@ -19,10 +19,7 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from .keyword_index import KeywordSnapshot
 from .keyword_tokens import has_cjk, keyword_tokens
@@ -177,17 +174,3 @@ class HybridSearcher:
             key=lambda item: (-item[0], item[1].document, item[1].metadata.get("position", 0))
         )
         return [passage for _, passage in ranked[:k]]
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over ``HybridSearcher``; documents carry score and section metadata."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    searcher: HybridSearcher
-    k: int = 5
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        return [p.to_document() for p in self.searcher.search(query, self.k)]

@@ -202,6 +202,21 @@ def test_sources_are_the_evidence_in_rank_order(survey_assistant):
 
 
 @pytest.mark.integration
+def test_langchain_retriever_returns_the_hybrid_results(survey_assistant):
+    from langchain_core.retrievers import BaseRetriever
+
+    retriever = survey_assistant.as_retriever(k=3)
+    assert isinstance(retriever, BaseRetriever)
+    question = "PyTorch是谁开发的？"
+    documents = retriever.invoke(question)
+    passages = survey_assistant.retrieve(question, 3)
+    assert [d.id for d in documents] == [p.id for p in passages]
+    assert documents[0].metadata["section"].startswith("7. 工具和资源推荐 > 7.1")
+    assert "Facebook" in documents[0].page_content
+    assert documents[0].metadata["score"] == passages[0].score >= 0.4
+
+
+@pytest.mark.integration
 def test_citation_points_at_the_passage_it_quotes(survey_assistant):
     answer = survey_assistant.ask("PyTorch是谁开发的？")
     for line in answer.text.splitlines():
@@ -452,6 +467,7 @@ def test_chat_backend_numbers_passages_as_sources(monkeypatch, chat_assistant):
     blocks = re.split(r"^\[(\d+)\] ", human, flags=re.MULTILINE)[1:]
     numbered = {int(n): block for n, block in zip(blocks[::2], blocks[1::2], strict=True)}
     assert sorted(numbered) == list(range(1, len(numbered) + 1))
+    assert list(numbered) == sorted(numbered)  # shown best first
     assert 2 <= len(numbered) <= len(answer.sources)
     for n, block in numbered.items():
         assert answer.sources[n - 1].section in block
@@ -524,7 +540,9 @@ def test_token_budget_keeps_the_prompt_inside_the_window(tmp_path):
     from index.retrieval import Passage
     from index.tokens import count_tokens
 
-    settings = Settings(data_dir=tmp_path, llm_context_tokens=1024, max_answer_tokens=200)
+    settings = Settings(
+        data_dir=tmp_path, llm_context_tokens=1024, max_answer_tokens=200, llm_passage_tokens=0
+    )
     backend = ChatBackend("llamacpp", _fake_chat(["ok"]), count_tokens, settings)
     text = "深度学习是AI大模型的核心技术，它通过多层神经网络来学习和处理数据。" * 40
     passages = [

@@ -63,3 +63,33 @@ def test_fits_counts_pieces_with_the_markers(embeddings):
     assert embeddings.fits(text) == (pieces <= embeddings.max_pieces)
     long_text = "大模型的未来发展趋势与挑战。" * 200
     assert not embeddings.fits(long_text)
+
+
+def test_preload_loads_once_on_a_thread_that_is_not_a_daemon(embeddings):
+    """A cold question starts the weights loading beside its other start-up work; the first
+    embedding waits for it. A daemon thread inside native code at exit would abort the process."""
+    import threading
+
+    from index.embeddings import USEMultilingualEmbeddings
+
+    fresh = USEMultilingualEmbeddings(threads=2)
+    loaders: list[threading.Thread] = []
+    load = fresh._loaded
+
+    def recording_load():
+        loaders.append(threading.current_thread())
+        return load()
+
+    fresh._loaded = recording_load
+    fresh.preload()
+    fresh.preload()  # a second call while loading starts nothing
+    vector = np.asarray(fresh.embed_query("大模型面临哪些挑战？"))
+    for thread in loaders:
+        if thread is not threading.current_thread():
+            thread.join()
+    background = [t for t in loaders if t.name == "embedder-load"]
+    assert len(background) == 1 and not background[0].daemon
+    expected = np.asarray(embeddings.embed_query("大模型面临哪些挑战？"))
+    assert float(vector @ expected) > 0.9999
+    fresh.preload()  # loaded: nothing more
+    assert len([t for t in loaders if t.name == "embedder-load"]) == 1

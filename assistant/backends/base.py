@@ -11,6 +11,7 @@ from ..errors import AssistantError, BackendError, InvalidQuestionError
 from ..extractive import extract_answer
 from ..followup import rewrite_followup
 from ..language import Language
+from ..passage_excerpt import excerpts
 from ..prompts import load_prompt
 from ..settings import Settings
 
@@ -150,6 +151,11 @@ class ChatBackend:
             return self.settings.llm_context_tokens
         return self.settings.openai_context_tokens
 
+    @property
+    def passage_tokens(self) -> int:
+        """Cap on one passage's excerpt (0: whole passages); only the local model needs one."""
+        return self.settings.llm_passage_tokens if self.name == "llamacpp" else 0
+
     @staticmethod
     def system_prompt(language: Language) -> str:
         return load_prompt("answer_system").format(
@@ -178,13 +184,8 @@ class ChatBackend:
         budget = self.passage_budget(question, system, language)
         fitted: list[tuple[Passage, str]] = []
         used = 0
-        for n, passage in enumerate(passages, start=1):
-            # Heading lines repeat the section path; small models copy them, so they are left out.
-            body = "\n".join(
-                line
-                for line in passage.text.splitlines()
-                if line.strip() and not line.lstrip().startswith("#")
-            )
+        bodies = excerpts(question, passages, self.passage_tokens, self._count)
+        for n, (passage, body) in enumerate(zip(passages, bodies, strict=True), start=1):
             block = f"[{n}] {passage.section}\n{body}"
             cost = self._count(block) + 4
             if used + cost > budget:
