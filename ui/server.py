@@ -202,6 +202,9 @@ def _warm_up(assistant) -> None:
     """Load the embedder, the indexes and the default answering model before the first question
     (a first question otherwise pays seconds of loading)."""
     try:
+        from index.keyword_tokens import load_dictionary
+
+        load_dictionary()  # a server cuts much text: jieba's whole dictionary, not its table
         assistant.retrieve("AI大模型", 1)
         model = getattr(assistant.backend(), "model", None)
         if callable(getattr(model, "llama", None)):

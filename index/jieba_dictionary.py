@@ -1,0 +1,134 @@
+"""jieba's dictionary as an on-disk table, so a cold process can cut a question without loading it.
+
+jieba keeps every word of its dictionary and every word prefix (~580,000 entries) in one dict.
+Loading that dict costs 1.1-1.4 s in each cold process, and cutting one question reads a few
+hundred entries of it. The same entries are written once, by a process that has loaded the
+dictionary, into an SQLite table under the data directory. A tokenizer whose ``FREQ`` reads
+that table cuts text exactly as jieba does (tests/test_jieba_dictionary.py compares them). A
+process that tokenizes a lot of text (indexing) switches to the loaded dictionary
+(``keyword_tokens``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_MISSING = object()
+
+
+def source_fingerprint() -> str:
+    """What the table was built from: jieba's version and its default dictionary file."""
+    import jieba
+
+    dictionary = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
+    size = dictionary.stat().st_size if dictionary.is_file() else 0
+    return f"jieba {jieba.__version__}; {dictionary.name} {size} bytes"
+
+
+class FrequencyTable(Mapping[str, int]):
+    """Read-only word → frequency lookups on the table; answers are remembered."""
+
+    def __init__(self, path: Path, total: int):
+        self.total = total
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._memo: dict[str, object] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> FrequencyTable | None:
+        """The table at ``path``, or None if it is missing, damaged or built from another jieba."""
+        if not path.is_file():
+            return None
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            finally:
+                db.close()
+            if meta.get("source") != source_fingerprint():
+                return None
+            return cls(path, int(meta["total"]))
+        except (sqlite3.Error, KeyError, ValueError, OSError):
+            return None
+
+    def get(self, word: str, default=None):
+        value = self._memo.get(word, _MISSING)
+        if value is _MISSING:
+            with self._lock:
+                row = self._db.execute("SELECT freq FROM words WHERE word = ?", (word,)).fetchone()
+            value = row[0] if row else None
+            self._memo[word] = value
+        return default if value is None else value
+
+    def __getitem__(self, word: str) -> int:
+        value = self.get(word, _MISSING)
+        if value is _MISSING:
+            raise KeyError(word)
+        return value
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self.get(word, _MISSING) is not _MISSING
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            words = [row[0] for row in self._db.execute("SELECT word FROM words")]
+        return iter(words)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM words").fetchone()[0]
+
+
+def write_table(path: Path, freq: Mapping[str, int], total: int) -> None:
+    """Write the table for a loaded dictionary: to a temporary file, then renamed into place. A
+    failure (a read-only data directory) leaves things as they were: jieba loads as before."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        os.close(fd)
+        temp = Path(temp_name)
+        try:
+            db = sqlite3.connect(temp)
+            try:
+                db.execute("PRAGMA journal_mode = OFF")
+                db.execute("PRAGMA synchronous = OFF")
+                db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER) WITHOUT ROWID")
+                db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+                db.executemany("INSERT INTO words VALUES (?, ?)", freq.items())
+                db.executemany(
+                    "INSERT INTO meta VALUES (?, ?)",
+                    [("total", str(total)), ("source", source_fingerprint())],
+                )
+                db.commit()
+            finally:
+                db.close()
+            with open(temp, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+    except (OSError, sqlite3.Error) as exc:
+        log.debug("jieba dictionary table not written to %s: %s", path, exc)
+
+
+def tokenizer_on_table(table: FrequencyTable):
+    """A jieba tokenizer that reads word frequencies from ``table`` instead of loading them."""
+    import jieba
+
+    tokenizer = jieba.Tokenizer()
+    # jieba reads only ``FREQ`` (get / in / []) and ``total`` when it cuts text; ``initialized``
+    # keeps it from loading its own dictionary over them.
+    tokenizer.FREQ = table
+    tokenizer.total = table.total
+    tokenizer.initialized = True
+    return tokenizer
