@@ -85,6 +85,19 @@ def test_an_unwritable_folder_leaves_no_table_and_no_error(tmp_path):
     assert not target.exists()
 
 
+def _run_python(code: str, table: Path) -> str:
+    """Run ``code`` in a fresh interpreter (nothing of jieba loaded) and return its output."""
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(table)],
+        cwd=SOURCE_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 _COLD_PROCESS = """
 import json, sys
 import jieba
@@ -102,15 +115,8 @@ print(json.dumps([question, terms, loaded_for_question, jieba.dt.initialized]))
 def test_a_cold_process_cuts_a_question_from_the_table_then_loads_for_volume(table_path):
     from index.keyword_tokens import coverage_terms, keyword_tokens
 
-    result = subprocess.run(
-        [sys.executable, "-c", _COLD_PROCESS, str(table_path)],
-        cwd=SOURCE_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    question, terms, loaded_for_question, loaded_after = json.loads(result.stdout)
+    output = _run_python(_COLD_PROCESS, table_path)
+    question, terms, loaded_for_question, loaded_after = json.loads(output)
     assert question == keyword_tokens("大模型面临哪些数据方面的挑战？")
     assert terms == [list(t) for t in coverage_terms("量子计算机的工作原理是什么？")]
     assert loaded_for_question is False  # the question was cut from the table
@@ -127,14 +133,6 @@ def test_the_first_process_writes_the_table_into_the_data_dir(tmp_path):
         "print(kt.keyword_tokens('PyTorch是谁开发的？'))\n"
     )
     for _ in range(2):
-        result = subprocess.run(
-            [sys.executable, "-c", code, str(target)],
-            cwd=SOURCE_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
-        assert "pytorch" in result.stdout
+        assert "pytorch" in _run_python(code, target)
     assert FrequencyTable.open(target) is not None
     assert not list(target.parent.glob("*.tmp"))
