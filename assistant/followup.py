@@ -39,7 +39,7 @@ _ZH_ABOUT = re.compile(r"^(?:那么?|还有)\s*(?P<x>[^？?]+?)\s*呢\s*[？?。
 _ZH_SHORT = re.compile(r"^(为什么|为何|怎么|具体|举个?例|详细|还有吗|然后呢|有哪些|是什么)")
 # "这样做" / "这么做" / "此举" point at what the previous question was about as a whole: the two
 # questions are asked together ("未来要关注哪些新的算法和模型，这样做是为了提高什么？").
-_ZH_WHOLE_REFERENCE = re.compile(r"这样做|这么做|这样的话|这样|如此|此举|这一点")
+_ZH_WHOLE_REFERENCE = re.compile(r"这样|这么做|如此|此举|这一点")  # 这样 covers 这样做/这样的话
 # Where the subject of a Chinese question ends: the first predicate word.
 _ZH_PREDICATE = re.compile(
     r"(是|的|有|包括|指|如何|怎么|怎样|为什么|能|可以|由|在|属于|用于|主要|会|面临|涉及|需要|应该|存在|带来|使用|采用)"

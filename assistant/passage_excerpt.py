@@ -59,8 +59,9 @@ def excerpts(
 
 def _excerpt(units: list, max_tokens: int, count_tokens: Callable[[str], int]) -> str:
     kept, used = [], 0
-    # Units that hold question words, best first; one that does not fit is skipped for smaller
-    # ones after it. The best is kept even when it alone is over the cap (a list is the answer).
+    # Units that hold question words, best first (there is one: the caller checked); one that
+    # does not fit is skipped for smaller ones after it. The best is kept even when it alone is
+    # over the cap (a list is the answer).
     for unit in sorted((u for u in units if u.score > 0), key=lambda u: (-u.score, u.position)):
         cost = count_tokens(unit.text) + 1
         if kept and used + cost > max_tokens:
@@ -74,8 +75,6 @@ def _excerpt(units: list, max_tokens: int, count_tokens: Callable[[str], int]) -
             break
         kept.append(unit)
         used += cost
-    if not kept:  # the opening unit alone is over the cap: the window budget cuts it later
-        kept = units[:1]
     kept.sort(key=lambda u: u.position)
     lines = [GAP] if kept[0].position != units[0].position else []
     for i, unit in enumerate(kept):

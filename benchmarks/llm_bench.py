@@ -17,9 +17,8 @@ import time
 
 from assistant.api import Assistant
 from assistant.backends.base import ABSTAIN, LANGUAGE_NAMES, ChatBackend
-from assistant.backends.llamacpp_chat import load_llama, prime
+from assistant.backends.llamacpp_chat import LlamaCppChatModel, load_llama
 from assistant.backends.packaged_models import packaged_qwen_path
-from assistant.backends.prompt_state import state_file
 from assistant.components import Components
 from assistant.prompts import load_prompt
 from assistant.settings import SOURCE_ROOT, Settings
@@ -133,11 +132,15 @@ def _run(data_dir) -> None:
     state_dir = data_dir / "models" / "prompt_state"
     for n, messages in enumerate(prompts):
         started = time.perf_counter()
-        fresh = load_llama(path, n_ctx=4096, n_threads=THREADS)
-        # What LlamaCppChatModel does at load: the first time computes and saves the state,
-        # later loads (each new process) restore it.
-        system = ChatBackend.system_prompt("zh")
-        prime(fresh, system, saved=state_file(state_dir, path, 4096, system))
+        # A new chat model each time, as in a new process: the first load computes and saves
+        # the system prompt's state, later loads restore it.
+        fresh = LlamaCppChatModel(
+            model_path=str(path),
+            n_ctx=4096,
+            n_threads=THREADS,
+            prime_system_prompt=ChatBackend.system_prompt("zh"),
+            prime_state_dir=str(state_dir),
+        ).llama()
         if n:
             restores.append(time.perf_counter() - started)
         primed.append(_one_run(fresh, messages, cold=False))

@@ -17,7 +17,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -34,39 +34,40 @@ def source_fingerprint() -> str:
     return f"jieba {jieba.__version__}; {dictionary.name} {size} bytes"
 
 
-class FrequencyTable(Mapping[str, int]):
-    """Read-only word → frequency lookups on the table; answers are remembered."""
+class FrequencyTable:
+    """Read-only word → frequency lookups on the table, answers remembered. It offers what jieba
+    reads of its ``FREQ`` dict when it cuts text: ``get``, ``in`` and ``[]``."""
 
-    def __init__(self, path: Path, total: int):
+    def __init__(self, db: sqlite3.Connection, total: int):
         self.total = total
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._db = db
         self._lock = threading.Lock()
-        self._memo: dict[str, object] = {}
+        self._memo: dict[str, int | None] = {}
 
     @classmethod
     def open(cls, path: Path) -> FrequencyTable | None:
         """The table at ``path``, or None if it is missing, damaged or built from another jieba."""
         if not path.is_file():
             return None
+        db = None
         try:
-            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-            try:
-                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            finally:
-                db.close()
-            if meta.get("source") != source_fingerprint():
-                return None
-            return cls(path, int(meta["total"]))
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("source") == source_fingerprint():
+                return cls(db, int(meta["total"]))
         except (sqlite3.Error, KeyError, ValueError, OSError):
-            return None
+            pass
+        if db is not None:
+            db.close()
+        return None
 
     def get(self, word: str, default=None):
-        value = self._memo.get(word, _MISSING)
-        if value is _MISSING:
+        if word in self._memo:
+            value = self._memo[word]
+        else:
             with self._lock:
                 row = self._db.execute("SELECT freq FROM words WHERE word = ?", (word,)).fetchone()
-            value = row[0] if row else None
-            self._memo[word] = value
+            value = self._memo[word] = row[0] if row else None
         return default if value is None else value
 
     def __getitem__(self, word: str) -> int:
@@ -77,15 +78,6 @@ class FrequencyTable(Mapping[str, int]):
 
     def __contains__(self, word: object) -> bool:
         return isinstance(word, str) and self.get(word, _MISSING) is not _MISSING
-
-    def __iter__(self) -> Iterator[str]:
-        with self._lock:
-            words = [row[0] for row in self._db.execute("SELECT word FROM words")]
-        return iter(words)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM words").fetchone()[0]
 
 
 def write_table(path: Path, freq: Mapping[str, int], total: int) -> None:

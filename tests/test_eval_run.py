@@ -14,11 +14,9 @@ import pytest
 
 from assistant.errors import UsageError
 from assistant.evaluation.dataset import read_faq_pairs, read_squad
+from benchmarks.cmrc import CMRC_TRIAL
 
 ROOT = Path(__file__).resolve().parent.parent
-CMRC_TRIAL = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "cmrc2018" / "cmrc2018_trial.json"
-)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SUMMARY_KEYS = {
     "n",

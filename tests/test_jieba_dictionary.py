@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import SOURCE_ROOT
+from benchmarks.cmrc import CMRC_TRIAL
 from index.jieba_dictionary import FrequencyTable, tokenizer_on_table, write_table
 from index.keyword_tokens import _loaded_jieba
-
-CMRC = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmrc2018" / "cmrc2018_trial.json"
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +33,8 @@ def _texts() -> list[str]:
         "ＦＵＬＬ－ｗｉｄｔｈ　ＧＰＴ！？量子计算机的工作原理是什么？",
         "emoji 😀 and 中文混排 text, 北京大学生前来应聘",
     ]
-    if CMRC.is_file():
-        data = json.loads(CMRC.read_text(encoding="utf-8"))
+    if CMRC_TRIAL.is_file():
+        data = json.loads(CMRC_TRIAL.read_text(encoding="utf-8"))
         paragraphs = [p for article in data["data"] for p in article["paragraphs"]]
         texts += [p["context"] for p in paragraphs[:60]]
         texts += [qa["question"] for p in paragraphs[:60] for qa in p["qas"]]
