@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from .code_lines import prose_lines
 from .keyword_tokens import ENTITY_WEIGHT, LATIN_TERM, coverage_terms, has_cjk, keyword_tokens
 from .manifest import write_atomic
 
@@ -23,23 +24,6 @@ DF_SAMPLE = 2000
 _UNCHECKED = "\x00unchecked"  # stands for the share of a question no chunk can match lexically
 CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _ASCII_LETTER = re.compile(r"[a-z]")
-
-
-# Assignments, calls, statement ends and keywords; prose such as "自然语言处理(NLP)" is not code.
-_CODE_LINE = re.compile(
-    r"\w\s*=\s*\S|[A-Za-z_]\w*\(|[{};]\s*$|^\s*(?:import|from|def|class|return|print)\b"
-)
-
-
-def _prose_lines(text: str):
-    """The lines of a chunk that are sentences: not inside a code fence, not code-like."""
-    in_code = False
-    for line in text.splitlines():
-        if line.lstrip().startswith("```"):
-            in_code = not in_code
-            continue
-        if not in_code and not _CODE_LINE.search(line):
-            yield line
 
 
 def _script(text: str) -> str:
@@ -90,7 +74,7 @@ class KeywordSnapshot:
         if self._prose_words is None:
             words: set[str] = set()
             for text in self._lowered:
-                for line in _prose_lines(text):
+                for line in prose_lines(text):
                     words.update(LATIN_TERM.findall(line))
             self._prose_words = frozenset(words)
         return self._prose_words

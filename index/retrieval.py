@@ -36,6 +36,12 @@ CROSS_LINGUAL_DENSE_CEIL = 0.55
 CANDIDATES = 30
 RANK_BM25 = 0.1
 RANK_DENSE = 0.1
+# At most this many FAQ records of one section before other passages get a turn: a FAQ's short
+# question/answer records share the common words of most questions ("哪些", "AI大模型") and would
+# otherwise fill every slot (measured: survey hit@5 0.966 -> 0.983, English questions hit@3
+# 0.70 -> 0.77). Ordinary chunks are not limited: on CMRC the answer is often in a paragraph's
+# third chunk, and a limit on every section lowered hit@5 there (0.981 -> 0.974).
+FAQ_PER_SECTION = 2
 
 
 @dataclass(frozen=True)
@@ -173,4 +179,20 @@ class HybridSearcher:
         ranked.sort(
             key=lambda item: (-item[0], item[1].document, item[1].metadata.get("position", 0))
         )
-        return [passage for _, passage in ranked[:k]]
+        return _diverse([passage for _, passage in ranked], k)
+
+
+def _diverse(ranked: list[Passage], k: int) -> list[Passage]:
+    """The first ``k`` of ``ranked``, with the FAQ records of one section past the first
+    FAQ_PER_SECTION moved after the other passages; relevance order is otherwise kept."""
+    taken: dict[tuple[str, str], int] = {}
+    first, later = [], []
+    for passage in ranked:
+        if passage.is_faq:
+            key = (passage.document, passage.section)
+            taken[key] = taken.get(key, 0) + 1
+            if taken[key] > FAQ_PER_SECTION:
+                later.append(passage)
+                continue
+        first.append(passage)
+    return (first + later)[:k]

@@ -202,6 +202,19 @@ def test_sources_are_the_evidence_in_rank_order(survey_assistant):
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize(
+    "question", ["模型越做越大以后，文章认为会遇到哪些难题？", "Which models are examples of large AI models?"]
+)
+def test_faq_records_leave_room_for_the_sections(survey_assistant, question):
+    """The FAQ's short records share most questions' common words (unlimited, four of these five
+    results were FAQ records); past the first two they come after the other passages."""
+    passages = survey_assistant.retrieve(question, 5)
+    assert len(passages) == 5
+    assert sum(p.is_faq for p in passages) <= 2
+    assert passages == survey_assistant.retrieve(question, 30)[:5]  # the same order at any k
+
+
+@pytest.mark.integration
 def test_langchain_retriever_returns_the_hybrid_results(survey_assistant):
     from langchain_core.retrievers import BaseRetriever
 

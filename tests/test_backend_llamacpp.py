@@ -78,6 +78,27 @@ def test_packaged_qwen_is_assembled_once_and_verified(qwen_assembly, llm_data_di
     print(f"assembly + sha256 {seconds:.1f} s; second call {again * 1000:.1f} ms")
 
 
+def test_the_hash_verified_model_skips_the_header_walk_until_it_changes(qwen_assembly, tmp_path):
+    """The packaged model, proven by its sha256, is not walked again by check_gguf; a copy whose
+    time stamp changed is walked (and a cut-short one refused)."""
+    from assistant.backends import gguf_check
+
+    path, _, _ = qwen_assembly
+    gguf_check._check.cache_clear()
+    packaged_qwen_path(path.parent.parent)
+    gguf_check.check_gguf(path)
+    assert gguf_check._check.cache_info().misses == 0
+    copy = tmp_path / QWEN_FILE
+    os.link(path, copy)  # same bytes, no 491 MB copy; another path is not trusted
+    gguf_check.check_gguf(copy)
+    assert gguf_check._check.cache_info().misses == 1
+    short = tmp_path / "short.gguf"
+    with path.open("rb") as src, short.open("wb") as out:
+        out.write(src.read(QWEN_SIZE // 3))
+    with pytest.raises(ModelUnavailableError, match="truncated"):
+        gguf_check.check_gguf(short)
+
+
 @pytest.mark.parametrize("damage", ["tampered", "truncated"])
 def test_a_damaged_copy_is_never_used(qwen_assembly, tmp_path, damage):
     """A copy in another data directory (never the real one) that was edited in place, keeping

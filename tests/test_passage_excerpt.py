@@ -108,3 +108,35 @@ def test_only_the_local_model_gets_excerpts(tmp_path):
     api_block = api.budget_passages(question, passages, system)
     assert "计算资源的瓶颈" in local_block and "计算资源的瓶颈" in api_block
     assert "附录：常见问题与解答" in api_block and "附录：常见问题与解答" not in local_block
+
+
+# The survey's BERT example: a sentence, then code whose identifiers hold the word "BERT".
+BERT_EXAMPLE = (
+    "### 5.2 BERT示例\n\n"
+    "BERT是一种基于Transformer架构的大型语言模型，它可以进行自然语言处理任务，如文本分类、命名实体识别等。\n\n"
+    "以下是一个BERT的代码实例：\n\n"
+    "```python\n"
+    "from transformers import BertTokenizer, BertForSequenceClassification\n"
+    "import torch\n"
+    "tokenizer = BertTokenizer.from_pretrained('bert-base-uncased')\n"
+    "model = BertForSequenceClassification.from_pretrained('bert-base-uncased')\n"
+    'inputs = tokenizer("Hello, my dog is cute", return_tensors="pt")\n'
+    "outputs = model(**inputs)\n"
+    "```"
+)
+
+
+@pytest.mark.unit
+def test_code_is_shown_only_when_the_question_is_about_code():
+    source = [passage(BERT_EXAMPLE, "5.2 BERT示例")]
+    cap = 80  # room for code lines after the sentence
+    [prose] = excerpts("BERT能做哪些任务？", source, cap, count_tokens)
+    assert "文本分类、命名实体识别" in prose
+    assert "from_pretrained" not in prose and "```" not in prose
+    assert prose.endswith(GAP)  # the code left out is marked
+    for question in (
+        "BERT示例代码加载了哪个预训练模型？",
+        "Which checkpoint does the BERT example load?",
+    ):
+        [code] = excerpts(question, source, cap, count_tokens)
+        assert "bert-base-uncased" in code, question

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from assistant.errors import ModelUnavailableError
 
+from .gguf_check import mark_hash_verified
+
 QWEN_FILE = "qwen2.5-coder-0.5b-instruct.gguf"
 QWEN_SIZE = 491_400_064
 QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
@@ -64,13 +66,13 @@ def packaged_qwen_path(data_dir: Path) -> Path:
     replaced is never used, it is assembled again from the parts.
     """
     target = data_dir / "models" / QWEN_FILE
-    if _verified(target):
-        return target
-    if target.is_file() and target.stat().st_size == QWEN_SIZE and sha256_of(target) == QWEN_SHA256:
-        _write_stamp(target)  # a good copy made elsewhere (restored from a backup, copied in)
-        return target
-    assemble([_part_file(m) for m in QWEN_PARTS], target, QWEN_SHA256)
-    _write_stamp(target)
+    if not _verified(target):
+        good_copy = target.is_file() and target.stat().st_size == QWEN_SIZE
+        # A good copy made elsewhere (restored from a backup, copied in) is only stamped.
+        if not (good_copy and sha256_of(target) == QWEN_SHA256):
+            assemble([_part_file(m) for m in QWEN_PARTS], target, QWEN_SHA256)
+        _write_stamp(target)
+    mark_hash_verified(target)
     return target
 
 
