@@ -19,6 +19,7 @@ from pathlib import Path
 from .code_lines import prose_lines
 from .keyword_tokens import ENTITY_WEIGHT, LATIN_TERM, coverage_terms, has_cjk, keyword_tokens
 from .manifest import write_atomic
+from .translation import build_table, translate
 
 DF_SAMPLE = 2000
 _UNCHECKED = "\x00unchecked"  # stands for the share of a question no chunk can match lexically
@@ -44,7 +45,12 @@ class KeywordSnapshot:
     """A loaded keyword index: BM25 ranking plus IDF data for calibrated term coverage."""
 
     def __init__(
-        self, fingerprint: str, records: list[KeywordRecord], tokens: list[list[str]], bm25
+        self,
+        fingerprint: str,
+        records: list[KeywordRecord],
+        tokens: list[list[str]],
+        bm25,
+        translations: dict[str, list[str]] | None = None,
     ):
         self.fingerprint = fingerprint
         self.records = records
@@ -54,8 +60,9 @@ class KeywordSnapshot:
         self._lowered = [r.text.lower() for r in records]
         self._df: dict[str, float] = {}
         self.aliases = _mine_aliases(self._lowered)
-        sample = "".join(self._lowered[:200])[:20000]
-        self.corpus_is_cjk = has_cjk(sample) and len(CJK_CHAR.findall(sample)) > 0.3 * len(sample)
+        self.corpus_is_cjk = _is_cjk(self._lowered)
+        # English gloss -> the corpus's Chinese words (translation.py); ranks English questions.
+        self.translations = translations or {}
         self._scripts: list[str] | None = None
         self._prose_words: frozenset[str] | None = None
 
@@ -148,11 +155,14 @@ class KeywordSnapshot:
         return present / total
 
     def expand(self, query: str) -> str:
-        """The query with the aliases of its abbreviations appended (for BM25 and coverage)."""
+        """The query with the aliases of its abbreviations appended, and for an English question
+        over a Chinese corpus the corpus words its words gloss (for BM25 ranking only)."""
         lowered = query.lower()
         extra = [
             alias for term, alias in self.aliases.items() if term.isascii() and term in lowered
         ]
+        if self.corpus_is_cjk and not has_cjk(query):
+            extra += translate(query, self.translations)
         return query if not extra else f"{query} {' '.join(extra)}"
 
 
@@ -211,6 +221,14 @@ class KeywordIndex:
             bm25 = bm25s.BM25()
             bm25.index(tokens, show_progress=False)
             bm25.save(str(staging / "bm25"), show_progress=False)
+        translations = (
+            build_table({t for doc in tokens for t in doc})
+            if _is_cjk([r.text for r in records])
+            else {}
+        )
+        (staging / "translations.json").write_text(
+            json.dumps(translations, ensure_ascii=False), encoding="utf-8"
+        )
         _fsync_tree(staging)
         staging.rename(snapshot)
         current = {"fingerprint": fingerprint, "snapshot": name}
@@ -249,11 +267,28 @@ class KeywordIndex:
                     return None
                 continue
             records = [KeywordRecord(p["id"], p["text"], p["metadata"]) for p in payload]
-            return KeywordSnapshot(fingerprint, records, [p["tokens"] for p in payload], bm25)
+            tokens = [p["tokens"] for p in payload]
+            return KeywordSnapshot(fingerprint, records, tokens, bm25, _translations(snapshot))
         return None
 
     def drop(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _translations(snapshot: Path) -> dict[str, list[str]]:
+    """The snapshot's translation table; none in a snapshot written before it existed (or one
+    unreadable): English questions then rank by the dense signal alone, as they did."""
+    try:
+        table = json.loads((snapshot / "translations.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return table if isinstance(table, dict) else {}
+
+
+def _is_cjk(texts: list[str]) -> bool:
+    """Chinese (or Japanese) text makes up most of the first records."""
+    sample = "".join(texts[:200])[:20000]
+    return has_cjk(sample) and len(CJK_CHAR.findall(sample)) > 0.3 * len(sample)
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -58,3 +58,46 @@ def test_cross_lingual_cosines_map_higher_than_same_language_ones():
     assert dense_relevance(0.35, cross_lingual=True) > dense_relevance(0.35)
     assert dense_relevance(DENSE_CEIL) == 1.0 == dense_relevance(0.9, cross_lingual=True)
     assert dense_relevance(0.1, cross_lingual=True) == 0.0
+
+
+# -- English words glossed into the corpus's Chinese words (CC-CEDICT, translation.py) --------------
+def test_english_words_are_glossed_into_the_corpus_words():
+    from index.translation import build_table, translate
+
+    table = build_table({"计算机", "视觉", "库", "挑战", "推荐", "什么", "模型", "首"})
+    found = translate("Which libraries does the survey recommend for computer vision?", table)
+    assert {"计算机", "视觉", "库", "推荐"} <= set(found)  # "libraries" -> "library" -> 库
+    assert "什么" not in translate("What are the challenges?", table)  # question words are not
+    assert translate("What are the challenges?", table) == ["挑战"]
+    # Words whose glosses the corpus lacks give nothing: no 首都 or 法国 here.
+    assert translate("What is the capital of France?", table) == []
+    assert translate("计算机视觉", table) == []
+
+
+def test_without_a_readable_dictionary_there_is_no_table(tmp_path):
+    from index.translation import build_table, translate
+
+    broken = tmp_path / "cedict.txt.gz"
+    broken.write_bytes(b"not gzip")
+    assert build_table({"计算机"}, broken) == {}
+    assert translate("computer", {}) == []
+
+
+def test_the_snapshot_ranks_an_english_question_by_the_glossed_words(tmp_path):
+    index = KeywordIndex(tmp_path / "keyword")
+    chinese = [(i, text) for i, text in RECORDS if i in ("zh", "zh2")]
+    chinese.append(("p", "大模型的发展面临计算资源、数据质量和模型解释性等挑战。"))
+    index.build("chinese", [KeywordRecord(i, text, {}) for i, text in chinese])
+    snapshot = index.load()
+    query = "What are the applications of computer vision?"
+    expanded = snapshot.expand(query)
+    assert "计算机" in expanded and "视觉" in expanded and "应用" in expanded
+    tokens = expanded.lower().split()
+    best, _ = snapshot.search(tokens, 1)[0]
+    assert snapshot.records[best].id == "zh2"
+    # The calibrated coverage (abstention) is not changed by the glosses.
+    assert max(snapshot.coverage(snapshot.query_terms(query), i) for i in range(3)) == 0.0
+    # A snapshot written before the table existed loads, and ranks as it did.
+    (index._published()[1] / "translations.json").unlink()
+    old = index.load()
+    assert old.translations == {} and old.expand(query) == query
