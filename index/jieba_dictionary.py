@@ -61,6 +61,9 @@ class FrequencyTable:
             db.close()
         return None
 
+    def close(self) -> None:
+        self._db.close()
+
     def get(self, word: str, default=None):
         if word in self._memo:
             value = self._memo[word]

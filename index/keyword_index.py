@@ -223,7 +223,7 @@ class KeywordIndex:
             bm25.save(str(staging / "bm25"), show_progress=False)
         translations = (
             build_table({t for doc in tokens for t in doc})
-            if _is_cjk([r.text for r in records])
+            if _is_cjk([r.text for r in records[:200]])
             else {}
         )
         (staging / "translations.json").write_text(

@@ -90,8 +90,11 @@ def _loaded_jieba():
     if table is not None:
         from .jieba_dictionary import FrequencyTable, write_table
 
-        if FrequencyTable.open(table) is None:
+        current = FrequencyTable.open(table)
+        if current is None:
             write_table(table, jieba.dt.FREQ, jieba.dt.total)
+        else:
+            current.close()
     return jieba
 
 

@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from .keyword_tokens import has_cjk
+
 MAX_PHRASE_WORDS = 3
 # Glosses of more words are explanations ("contraction of the three characters of …"), not names.
 _GLOSS = re.compile(r"^(?:to |a |an |the )?(?P<g>[a-z][a-z\- ]*[a-z])$")
@@ -57,7 +59,8 @@ def build_table(vocabulary: Iterable[str], path: Path | None = None) -> dict[str
     path = path or cedict_path()
     if path is None:
         return {}
-    words = {w for w in vocabulary if len(w) >= 2 or w >= "\u4e00"}
+    # Single Latin letters are left out: CC-CEDICT glosses "A", "Q", "T" as slang ("to steal").
+    words = {w for w in vocabulary if len(w) > 1 or has_cjk(w)}
     table: dict[str, set[str]] = {}
     try:
         with gzip.open(path, "rt", encoding="utf-8") as lines:
