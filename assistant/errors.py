@@ -49,3 +49,13 @@ class ModelUnavailableError(AssistantError):
 
 class BackendError(AssistantError):
     """An answering backend failed (down, slow, invalid reply)."""
+
+
+class ModelCrashedError(BackendError):
+    """The local model's process crashed, hung or was killed; a new one is started for the next
+    question, and an answer it was writing is cut off. ``exit`` says how the process ended
+    ("crashed (SIGSEGV)"), None when it hung."""
+
+    def __init__(self, message: str, *, exit: str | None = None):
+        super().__init__(message)
+        self.exit = exit

@@ -127,6 +127,26 @@ class Settings(BaseSettings):
         "share the most words with the question, in document order (0: whole passages). The "
         "model reads ~100 tokens a second on two cores.",
     )
+    llm_load_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Longest wait for the local model's process to start and load the model.",
+    )
+    llm_first_token_timeout_s: float = Field(
+        default=90.0,
+        gt=0,
+        description="Longest wait for the local model's first piece of an answer (a full "
+        "4096-token prompt takes ~40 s on two cores); past it the model process is restarted.",
+    )
+    llm_token_gap_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest pause between two pieces of a local answer (normally ~50 ms); past "
+        "it the answer is cut off and the model process restarted.",
+    )
+    llm_answer_timeout_s: float = Field(
+        default=600.0, gt=0, description="Longest time for one whole local answer."
+    )
     max_answer_tokens: int = Field(
         default=384, ge=16, le=4096, description="Longest generated answer."
     )

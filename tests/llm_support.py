@@ -80,46 +80,42 @@ def smollm_path() -> Path:
 
 # -- instrumenting llama.cpp ------------------------------------------------------------------------
 class GenerationRecorder:
-    """Wraps one ``Llama`` object's ``create_chat_completion``: records every generation's
-    messages and its (start, end) interval, from the call to the last streamed chunk."""
+    """Wraps one local model's process: records every generation's messages, parameters and its
+    (first piece, end) interval. A chat waits for the model before its first piece arrives, so
+    two generations that ran at once would show as overlapping intervals."""
 
-    def __init__(self, llama):
-        self.llama = llama
+    def __init__(self, process):
+        self.process = process
         self.intervals: list[tuple[float, float]] = []
         self.messages: list[list[dict]] = []
         self.kwargs: list[dict] = []
         self._lock = threading.Lock()
-        original = llama.create_chat_completion
+        original = process.chat
 
-        def recorded(*args, **kwargs):
-            started = time.perf_counter()
+        def recorded(messages, params):
+            started = None
             with self._lock:
-                self.messages.append(kwargs.get("messages"))
-                self.kwargs.append({k: v for k, v in kwargs.items() if k != "messages"})
+                self.messages.append(messages)
+                self.kwargs.append(dict(params))
             try:
-                yield from original(*args, **kwargs)
+                for piece in original(messages, params):
+                    started = started or time.perf_counter()
+                    yield piece
             finally:
+                ended = time.perf_counter()
                 with self._lock:
-                    self.intervals.append((started, time.perf_counter()))
+                    self.intervals.append((started or ended, ended))
 
-        llama.create_chat_completion = recorded
+        process.chat = recorded
 
     def prompt_tokens(self, messages: list[dict]) -> int:
         """Tokens of the prompt exactly as llama.cpp sees it: the GGUF's own chat template,
-        rendered, then tokenized by the model."""
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        llama = self.llama
-        template = llama.metadata["tokenizer.chat_template"]
-        eos = llama._model.token_get_text(llama.token_eos())
-        bos = llama._model.token_get_text(llama.token_bos())
-        prompt = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)(messages=messages)
-        # As llama-cpp-python tokenizes a rendered template: no extra BOS, special tokens parsed.
-        return len(llama.tokenize(prompt.prompt.encode("utf-8"), add_bos=False, special=True))
+        rendered, then tokenized by the model (in its process)."""
+        return self.process.prompt_tokens(messages)
 
 
 def record_generations(backend) -> GenerationRecorder:
-    return GenerationRecorder(backend.model.llama())
+    return GenerationRecorder(backend.model.process)
 
 
 # -- a real OpenAI-compatible server ------------------------------------------------------------------

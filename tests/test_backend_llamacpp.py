@@ -452,11 +452,13 @@ def test_model_load_primes_the_system_prompt_into_the_kv_cache(smollm_path):
     system = ChatBackend.system_prompt("zh")
     primed = LlamaCppChatModel(model_path=str(smollm_path), n_ctx=2048, prime_system_prompt=system)
     plain = LlamaCppChatModel(model_path=str(smollm_path), n_ctx=2048)
-    llama = primed.llama()
-    system_tokens = llama.tokenize(system.encode("utf-8"), add_bos=False, special=False)
-    # The cache holds at least the whole system prompt; prefix reuse then skips it next time.
-    assert llama.n_tokens >= len(system_tokens)
-    assert plain.llama().n_tokens == 0
+    try:
+        # The cache holds at least the whole system prompt; prefix reuse then skips it next time.
+        assert primed.load()["primed_tokens"] >= primed.count_tokens(system)
+        assert plain.load()["primed_tokens"] == 0
+    finally:
+        primed.close()
+        plain.close()
 
 
 # -- the primed system prompt, kept between processes ---------------------------------------------
@@ -488,26 +490,19 @@ def _greedy_answer(model) -> str:
     return model.invoke(messages).content
 
 
-def test_the_primed_state_is_saved_and_a_new_model_restores_it(smollm_path, tmp_path, monkeypatch):
-    from assistant.backends import prompt_state
-
+def test_the_primed_state_is_saved_and_a_new_model_restores_it(smollm_path, tmp_path):
     state_dir = tmp_path / "prompt_state"
     first = _primed_model(smollm_path, state_dir)
-    computed_tokens = first.llama().n_tokens
+    computed = first.load()
+    assert not computed["restored"]
     saved = list(state_dir.glob("*.npz"))
     assert len(saved) == 1 and saved[0].stat().st_size > 10_000
     assert not list(state_dir.glob(".*.tmp"))  # written by rename, nothing left behind
 
-    restored = []
-    real_restore = prompt_state.restore_state
-    monkeypatch.setattr(
-        prompt_state,
-        "restore_state",
-        lambda llama, path: restored.append(real_restore(llama, path)) or restored[-1],
-    )
-    second = _primed_model(smollm_path, state_dir)
-    assert second.llama().n_tokens == computed_tokens
-    assert restored == [True]
+    second = _primed_model(smollm_path, state_dir)  # a new worker process, as in a new command
+    restored = second.load()
+    assert restored["restored"] and restored["pid"] != computed["pid"]
+    assert restored["primed_tokens"] == computed["primed_tokens"]
     # The restored cache is the computed one: greedy answers agree token for token.
     assert _greedy_answer(second) == _greedy_answer(first)
 
@@ -530,7 +525,7 @@ def test_a_damaged_or_unwritable_prompt_state_only_costs_time(smollm_path, tmp_p
 
 
 def test_the_state_is_keyed_by_prompt_and_model_file(smollm_path, tmp_path):
-    from assistant.backends.prompt_state import state_file
+    from assistant.local_model.prompt_state import state_file
 
     base = state_file(tmp_path, smollm_path, 2048, "system prompt")
     assert state_file(tmp_path, smollm_path, 2048, "system prompt") == base
@@ -555,7 +550,7 @@ def test_asking_starts_loading_the_model_before_retrieval(
     real_search = searcher_type.search
 
     def search(self, query, k):
-        seen["loading or loaded"] = model._load_lock.locked() or model._llama is not None
+        seen["loading or loaded"] = model.loading_or_loaded
         return real_search(self, query, k)
 
     monkeypatch.setattr(searcher_type, "search", search)

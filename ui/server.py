@@ -206,8 +206,10 @@ def _warm_up(assistant) -> None:
 
         load_dictionary()  # a server cuts much text: jieba's whole dictionary, not its table
         assistant.retrieve("AI大模型", 1)
+        from assistant.backends.llamacpp_chat import LlamaCppChatModel
+
         model = getattr(assistant.backend(), "model", None)
-        if callable(getattr(model, "llama", None)):
-            model.llama()  # the local GGUF: assembled (first run) and loaded once
+        if isinstance(model, LlamaCppChatModel):
+            model.load()  # the local GGUF: assembled (first run), loaded in its process
     except Exception:  # nothing indexed yet, or a model problem the first question will report
         log.debug("warm-up stopped", exc_info=True)

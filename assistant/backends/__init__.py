@@ -56,6 +56,17 @@ def default_backend(settings: Settings) -> LLMKind:
     return settings.llm or available_backends(settings)[0]
 
 
+def local_model_limits(settings: Settings):
+    from assistant.local_model.process import Limits
+
+    return Limits(
+        load_s=settings.llm_load_timeout_s,
+        first_token_s=settings.llm_first_token_timeout_s,
+        token_gap_s=settings.llm_token_gap_timeout_s,
+        answer_s=settings.llm_answer_timeout_s,
+    )
+
+
 def build_backend(settings: Settings, kind: LLMKind) -> Backend:
     if kind == "extractive":
         return ExtractiveBackend()
@@ -73,6 +84,7 @@ def build_backend(settings: Settings, kind: LLMKind) -> Backend:
             temperature=settings.temperature,
             prime_system_prompt=ChatBackend.system_prompt("zh"),
             prime_state_dir=str(settings.data_dir / "models" / "prompt_state"),
+            limits=local_model_limits(settings),
         )
         return ChatBackend(
             "llamacpp", model, model.count_tokens, settings, preload=model.load_in_background

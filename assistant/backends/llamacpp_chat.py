@@ -1,13 +1,13 @@
-"""A LangChain chat model over llama-cpp-python: a local GGUF, streamed, one generation at a time.
+"""A LangChain chat model over a local GGUF, run by llama.cpp in a process of its own.
 
-One ``Llama`` object cannot serve two requests at once (models.md), so every generation holds the
-model's lock; concurrent chats queue instead of crashing. The file is checked (present, GGUF,
-complete) before llama.cpp opens it.
+The model runs in a worker process (``assistant.local_model``): a native crash, hang or
+out-of-memory kill there becomes one clear error here, and the next question gets a new worker.
+One model serves one generation at a time (models.md), so concurrent chats queue instead of
+crashing. The file is checked (present, GGUF, complete) before llama.cpp opens it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,46 +19,13 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from assistant.errors import ModelUnavailableError
+from assistant.local_model.process import Limits, ModelProcess, WorkerConfig
 
 from .gguf_check import GGUF_MAGIC, check_gguf
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
-__all__ = ["GGUF_MAGIC", "LlamaCppChatModel", "check_gguf", "load_llama"]
-
-
-def load_llama(path: Path, *, n_ctx: int, n_threads: int):
-    check_gguf(path)
-    try:
-        from llama_cpp import Llama
-    except ImportError as exc:
-        raise ModelUnavailableError(
-            "llama-cpp-python is not installed; install the local extra with `pip install '.[local]'`."
-        ) from exc
-    try:
-        return Llama(
-            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False
-        )
-    except Exception as exc:  # llama.cpp reports a bad file as a generic error
-        raise ModelUnavailableError(
-            f"The local model file {path.name} could not be loaded by llama.cpp "
-            f"({type(exc).__name__}); set ASSISTANT_LLM_MODEL_PATH to another GGUF file."
-        ) from None
-
-
-def prime(llama, system_prompt: str, *, saved: Path | None = None) -> None:
-    """Process the system prompt into the KV cache (one token generated, then discarded); with
-    ``saved`` (a ``prompt_state.state_file``), restore it from there when it was saved before,
-    and save it there otherwise."""
-    from .prompt_state import restore_state, save_state
-
-    if saved is not None and restore_state(llama, saved):
-        return
-    messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": "你好"}]
-    llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
-    if saved is not None:
-        save_state(llama, saved)
+__all__ = ["GGUF_MAGIC", "LlamaCppChatModel", "check_gguf"]
 
 
 class LlamaCppChatModel(BaseChatModel):
@@ -74,55 +41,50 @@ class LlamaCppChatModel(BaseChatModel):
     prime_system_prompt: str = ""
     # Where the primed state is kept between processes (prompt_state.py); empty: not kept.
     prime_state_dir: str = ""
-    _llama: Any = PrivateAttr(default=None)
-    # Loading and generating take separate locks: counting tokens (the prompt budget of the next
-    # chat) reads only the vocabulary and must not wait for another chat's whole generation.
-    _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    limits: Limits = Limits()
+    _process: ModelProcess | None = PrivateAttr(default=None)
+    _create_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
         return "llamacpp"
 
-    def llama(self):
-        if self._llama is not None:
-            return self._llama
-        with self._load_lock:
-            if self._llama is None:
-                llama = load_llama(
-                    Path(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads
+    @property
+    def process(self) -> ModelProcess:
+        """The worker process behind this model (started on first use)."""
+        with self._create_lock:
+            if self._process is None:
+                check_gguf(Path(self.model_path))
+                config = WorkerConfig(
+                    model_path=self.model_path,
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    prime_system_prompt=self.prime_system_prompt,
+                    prime_state_dir=self.prime_state_dir,
                 )
-                if self.prime_system_prompt:
-                    prime(llama, self.prime_system_prompt, saved=self._saved_state())
-                self._llama = llama
-            return self._llama
+                self._process = ModelProcess(config, self.limits)
+            return self._process
 
-    def _saved_state(self) -> Path | None:
-        if not self.prime_state_dir:
-            return None
-        from .prompt_state import state_file
-
-        return state_file(
-            Path(self.prime_state_dir), Path(self.model_path), self.n_ctx, self.prime_system_prompt
-        )
+    def load(self) -> dict:
+        """Load (and prime) the model now; what the worker reported about the load."""
+        return self.process.wait_ready()
 
     def load_in_background(self) -> None:
-        """Start loading (and priming) the model on a thread, so that it overlaps retrieval;
-        whoever needs the model then waits for the rest. An error is left for that caller: its
-        own ``llama()`` call tries again and raises it."""
-        if self._llama is not None or self._load_lock.locked():
-            return
+        """Start the worker, so that the model loads while the question is retrieved (on the
+        other core); whoever needs the model then waits for the rest. A failure is reported to
+        that caller."""
+        self.process.start()
 
-        def load() -> None:
-            with contextlib.suppress(Exception):  # the caller's own attempt reports it
-                self.llama()
-
-        # Not a daemon: a process that ends early (an abstained question) waits for the load
-        # to finish instead of tearing llama.cpp down mid-load.
-        threading.Thread(target=load, name="llama-load").start()
+    @property
+    def loading_or_loaded(self) -> bool:
+        return self._process is not None and self._process.started
 
     def count_tokens(self, text: str) -> int:
-        return len(self.llama().tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        return self.process.count_tokens(text)
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
 
     def _messages(self, messages: list[BaseMessage]) -> list[dict]:
         return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
@@ -156,16 +118,10 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        llama = self.llama()
         params = self._params(stop, kwargs)
         params.pop("n")
-        with self._lock:  # one generation at a time on one model
-            for part in llama.create_chat_completion(
-                messages=self._messages(messages), stream=True, **params
-            ):
-                delta = part["choices"][0].get("delta", {}).get("content")
-                if delta:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                    if run_manager:
-                        run_manager.on_llm_new_token(delta, chunk=chunk)
-                    yield chunk
+        for delta in self.process.chat(self._messages(messages), params):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+            if run_manager:
+                run_manager.on_llm_new_token(delta, chunk=chunk)
+            yield chunk

@@ -5,6 +5,9 @@ from __future__ import annotations
 import sys
 
 from ..cli import print_json
+from ..errors import BackendError
+
+CUT_OFF_MARK = "…（回答中断 · answer cut off）"
 
 
 def run_ask(
@@ -19,9 +22,15 @@ def run_ask(
             pass
         print_json(stream.answer.to_json())
         return 0
-    for piece in stream:
-        sys.stdout.write(piece)
-        sys.stdout.flush()
+    try:
+        for piece in stream:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+    except BackendError:
+        if stream.answer is not None and stream.answer.cut_off:
+            sys.stdout.write(f"{CUT_OFF_MARK}\n")  # stdout alone still shows it is incomplete
+            sys.stdout.flush()
+        raise  # the edge prints the one-sentence error on stderr
     answer = stream.answer
     sys.stdout.write("\n")
     if answer.rewritten_question:

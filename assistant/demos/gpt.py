@@ -150,6 +150,7 @@ class GPTDemo:
         if engine == "local":
             if self._local_model is not None:
                 return self._local_model()
+            from assistant.backends import local_model_limits
             from assistant.backends.llamacpp_chat import LlamaCppChatModel
             from assistant.backends.packaged_models import packaged_qwen_path
 
@@ -158,6 +159,7 @@ class GPTDemo:
                 model_path=str(path),
                 n_ctx=self.settings.llm_context_tokens,
                 n_threads=self.settings.llm_threads,
+                limits=local_model_limits(self.settings),
             )
         from assistant.backends.openai_chat import build_openai_chat
 
