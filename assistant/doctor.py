@@ -145,7 +145,11 @@ def collect_checks(components) -> list[Check]:
         # generating proves the model, and it happens in a child process with a time limit.
         return f"{path} {prove_model(str(path), n_threads=settings.llm_threads)}"
 
-    checks.append(_run("local model (llamacpp)", llamacpp, essential=False))
+    from .backends import default_backend
+
+    # Essential when it is the backend that answers: a model that crashes fails doctor.
+    answers_locally = default_backend(settings) == "llamacpp"
+    checks.append(_run("local model (llamacpp)", llamacpp, essential=answers_locally))
 
     def openai() -> str:
         from .backends import openai_configured

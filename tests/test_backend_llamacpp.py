@@ -438,7 +438,9 @@ def test_default_backend_is_the_packaged_model_and_doctor_says_ok(
     assert Assistant(components=components).backend_name == "llamacpp"
     checks = {c.name: c for c in collect_checks(components)}
     assert checks["local model (llamacpp)"].ok, checks["local model (llamacpp)"].detail
-    assert str(qwen_assembly[0]) in checks["local model (llamacpp)"].detail
+    local = checks["local model (llamacpp)"]
+    assert str(qwen_assembly[0]) in local.detail and local.essential  # it is what answers
+    assert "generated" in local.detail and "separate process" in local.detail  # proven, not assumed
     assert "'llamacpp'" in checks["answering backend"].detail
     assert not checks["API model (openai)"].ok  # not configured: reported, not essential
     clean_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")

@@ -14,19 +14,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser_support import ARGS, CHROMIUM, ask, last_bot, wait_finished
 from ui_support import SCREENSHOTS, fake_openai_server, indexed_data_dir, start_app_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None
 TIMEOUT = 90_000
 
@@ -84,31 +75,6 @@ def page(server):
 def shot(page, name: str) -> None:
     page.wait_for_timeout(300)  # let transitions settle
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def last_bot(page):
-    return page.locator("#sa-chatbot [data-testid='bot']").last
-
-
-def ask(page, question: str) -> None:
-    count = page.locator("#sa-chatbot [data-testid='bot']").count()
-    page.fill("#sa-question textarea", question)
-    page.click("#sa-send")
-    page.wait_for_function(
-        "n => document.querySelectorAll(\"#sa-chatbot [data-testid='bot']\").length > n", arg=count
-    )
-
-
-def wait_finished(page) -> str:
-    """The text of the last answer once it has stopped streaming."""
-    page.wait_for_function(
-        """() => { const b = [...document.querySelectorAll("#sa-chatbot [data-testid='bot']")].pop();
-                  return b && !b.innerText.includes('▌') && b.innerText.trim() !== '…'; }"""
-    )
-    page.wait_for_function(
-        "() => document.querySelector('#sa-details')?.innerText.includes('total')"
-    )
-    return last_bot(page).inner_text()
 
 
 def wait_until_stable(page, selector: str, quiet_ms: int = 2000, limit_ms: int = 120_000) -> None:

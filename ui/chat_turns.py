@@ -76,7 +76,7 @@ def run_turn(
             text += piece
             yield _view(messages, turns, head + chat_view.inert(text) + " ▌", retrieved)
     except Exception as exc:
-        yield _failed(messages[:-2], turns, question, exc, stream=stream)
+        yield _failed(messages[:-2], turns, question, exc, stream=stream, partial=text)
         return
 
     answer = stream.answer
@@ -99,9 +99,10 @@ def _view(messages, turns, content, sources_html) -> TurnView:
     return TurnView(session, sources_html, "正在生成… · Generating…")
 
 
-def _failed(messages, turns, question, exc: Exception, *, stream) -> TurnView:
-    """The question stays visible with the error under it; a backend failure still shows what
-    was retrieved. The failed question is not added to the follow-up history."""
+def _failed(messages, turns, question, exc: Exception, *, stream, partial: str = "") -> TurnView:
+    """The question stays visible with the error under it, after the part of the answer written
+    before the failure (marked as cut off); a backend failure still shows what was retrieved.
+    The failed question is not added to the follow-up history."""
     if isinstance(exc, AssistantError):
         message = str(exc)
     else:
@@ -111,7 +112,10 @@ def _failed(messages, turns, question, exc: Exception, *, stream) -> TurnView:
     shown = [
         *messages,
         chat_view.user_message(question),
-        {"role": "assistant", "content": chat_view.error_message(message, rewritten=rewritten)},
+        {
+            "role": "assistant",
+            "content": chat_view.error_message(message, rewritten=rewritten, partial=partial),
+        },
     ]
     passages = getattr(exc, "passages", None) if isinstance(exc, BackendError) else None
     if passages:

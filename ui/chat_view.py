@@ -62,8 +62,14 @@ def answer_message(answer) -> str:
     return f"{head}{text}{citation_line(answer.sources)}{faq}"
 
 
-def error_message(message: str, *, rewritten: str | None = None) -> str:
-    return f"{rewritten_note(rewritten)}**⚠ 出错了 · Error**\n\n{inert(message)}"
+CUT_OFF = "（回答中断 · The answer was cut off）"
+
+
+def error_message(message: str, *, rewritten: str | None = None, partial: str = "") -> str:
+    """The error under the question; with ``partial``, the answer written before the failure
+    first, marked as cut off."""
+    cut = f"{inert(partial)}…\n\n*{CUT_OFF}*\n\n" if partial.strip() else ""
+    return f"{rewritten_note(rewritten)}{cut}**⚠ 出错了 · Error**\n\n{inert(message)}"
 
 
 def _score_bar(score: float) -> str:

@@ -51,7 +51,6 @@ class Limits:
     first_token_s: float = 90.0  # a full 4096-token prompt takes ~40 s on two cores
     token_gap_s: float = 30.0  # between two pieces (normally ~50 ms)
     answer_s: float = 600.0  # a whole answer
-    count_s: float = 30.0  # one token count (waits for a load in progress first)
 
 
 class _Died:
@@ -87,13 +86,10 @@ class ModelProcess:
         config: WorkerConfig,
         limits: Limits | None = None,
         *,
-        command: list[str] | None = None,
         restart: bool = True,
     ):
         self.config = config
         self.limits = limits or Limits()
-        # The worker's command line; tests give one that wraps the real worker with a fault.
-        self.command = command or [sys.executable, "-m", WORKER_MODULE]
         self.restart = restart  # start a new worker as soon as one dies or hangs
         self._lock = threading.Lock()  # guards the fields below
         self._write_lock = threading.Lock()  # one writer on the pipe: lines never interleave
@@ -119,7 +115,7 @@ class ModelProcess:
     def _spawn(self) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         proc = subprocess.Popen(
-            self.command,
+            [sys.executable, "-m", WORKER_MODULE],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -269,21 +265,22 @@ class ModelProcess:
         return self._count("prompt_tokens", messages=messages)
 
     def _count(self, op: str, **fields) -> int:
+        # A count takes well under a millisecond: the bound between two pieces is ample.
+        bound = self.limits.token_gap_s
         proc, rid, answers = self._request(op, **fields)
         try:
-            message = answers.get(timeout=self.limits.count_s)
+            message = answers.get(timeout=bound)
         except queue.Empty:
             message = None
         finally:
             self._done(rid)
-        if message is None or message is _Died:
-            what = "stopped answering" if message is None else self._exit_clause(proc)
+        if message is None:
             self._replace(proc)
-            raise ModelCrashedError(
-                f"The local model {what} while counting tokens; it has been restarted, so try "
-                "again.",
-                exit=None if message is None else what,
-            )
+            raise ModelCrashedError(self._stall_message(0, bound, float("inf")))
+        if message is _Died:
+            what = self._exit_clause(proc)
+            self._replace(proc)
+            raise ModelCrashedError(self._crash_message(what, 0), exit=what)
         if "error" in message:
             raise ModelUnavailableError(
                 f"The local model could not count tokens ({message['error']})."

@@ -14,15 +14,12 @@ PROOF_LIMITS = Limits(load_s=60.0, first_token_s=60.0, token_gap_s=30.0, answer_
 PROOF_MESSAGES = [{"role": "user", "content": "用一句话介绍深度学习。"}]
 
 
-def prove_model(
-    model_path: str, *, n_threads: int = 2, command: list[str] | None = None, tokens: int = 8
-) -> str:
+def prove_model(model_path: str, *, n_threads: int = 2, tokens: int = 8) -> str:
     """A sentence saying how the model did; raises AssistantError saying how it failed (a crash
     with its signal, the likely cause and the fix; a hang; no output)."""
     process = ModelProcess(
         WorkerConfig(model_path=model_path, n_ctx=512, n_threads=n_threads),
         PROOF_LIMITS,
-        command=command,
         restart=False,
     )
     try:
