@@ -10,7 +10,8 @@ export ASSISTANT_DATA_DIR ?= $(HOME)/.local/share/survey-assistant
 # built with other flags is never reused: the wheel folder is keyed by version, flags and
 # Python, and pip's own wheel cache (which ignores flags) is bypassed.
 LLAMA_VERSION := 0.3.36
-LLAMA_CMAKE_ARGS := $(shell sh tools/llama_build_flags.sh)
+CPUINFO ?= /proc/cpuinfo
+LLAMA_CMAKE_ARGS := $(shell sh tools/llama_build_flags.sh $(CPUINFO))
 LLAMA_KEY := $(shell printf '%s|%s|%s' '$(LLAMA_VERSION)' '$(LLAMA_CMAKE_ARGS)' "$$($(PYTHON) -c 'import sys,sysconfig;print(sys.version_info[:2],sysconfig.get_platform())' 2>/dev/null)" | sha256sum | cut -c1-12)
 LLAMA_WHEELS := .wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-8)-$(LLAMA_KEY)
@@ -27,8 +28,7 @@ $(BIN)/python:
 $(LLAMA_WHEELS)/.complete: | $(BIN)/python
 	@echo "Building llama-cpp-python $(LLAMA_VERSION) with: $(LLAMA_CMAKE_ARGS)"
 	rm -rf $(LLAMA_WHEELS).partial
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-cache-dir --no-deps \
-	  --no-binary llama-cpp-python -w $(LLAMA_WHEELS).partial 'llama-cpp-python==$(LLAMA_VERSION)'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-cache-dir --no-deps --no-binary llama-cpp-python -w $(LLAMA_WHEELS).partial 'llama-cpp-python==$(LLAMA_VERSION)'
 	rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).partial $(LLAMA_WHEELS) && touch $@
 
 $(STAMP): $(BIN)/python pyproject.toml $(LLAMA_WHEELS)/.complete

@@ -13,7 +13,7 @@ has() { for f in "$@"; do case "$flags" in *" $f "*) ;; *) return 1 ;; esac; don
 # No multimodal projector (unused here; a quarter of the build), no tests or examples.
 out="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
 out="$out -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
-if [ "$(uname -m)" = x86_64 ] || [ -n "$1" ]; then
+if [ "$(uname -m)" = x86_64 ] || [ "$cpuinfo" != /proc/cpuinfo ]; then
   on() { out="$out -DGGML_$1=ON"; }
   off() { out="$out -DGGML_$1=OFF"; }
   if has sse4_2; then on SSE42; else off SSE42; fi
