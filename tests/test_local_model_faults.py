@@ -282,3 +282,27 @@ def test_cli_chat_restarts_the_model_and_answers_the_next_question(llm_data_dir,
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_a_folder_named_assistant_where_the_app_runs_cannot_stand_in_for_the_worker(
+    tmp_path, monkeypatch, smollm_path
+):
+    from assistant.local_model.process import ModelProcess, WorkerConfig
+
+    fake = tmp_path / "assistant" / "local_model"
+    fake.mkdir(parents=True)
+    marker = tmp_path / "impostor-ran"
+    (tmp_path / "assistant" / "__init__.py").write_text("")
+    (fake / "__init__.py").write_text("")
+    (fake / "worker.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\nprint('{{\"ready\": {{\"pid\": 0}}}}')\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    process = ModelProcess(WorkerConfig(model_path=str(smollm_path), n_ctx=512))
+    try:
+        info = process.wait_ready()
+        assert info["pid"] == process.pid and info["llama_cpp"]  # the real worker
+        assert process.count_tokens("hello") > 0
+    finally:
+        process.close()
+    assert not marker.exists()

@@ -113,13 +113,13 @@ class ModelProcess:
             self._spawn()
 
     def _spawn(self) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # -P: the working directory is not put on sys.path, so a folder named `assistant` where
+        # the app was started cannot stand in for the worker.
         proc = subprocess.Popen(
-            [sys.executable, "-m", WORKER_MODULE],
+            [sys.executable, "-P", "-m", WORKER_MODULE],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=env,
             text=True,
             encoding="utf-8",
             errors="replace",
