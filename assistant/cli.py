@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("paths", nargs="*", type=Path, help="files or folders to index")
     index.add_argument("--rebuild", action="store_true", help="drop the index and start over")
     index.add_argument("--json", action="store_true", help="print the summary as JSON")
+    index.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="inside a folder, also index links to files outside it (refused by default)",
+    )
 
     ask = commands.add_parser("ask", help="answer one question")
     ask.add_argument("question")
@@ -139,7 +144,13 @@ def main(argv: list[str] | None = None, *, quick_exit: bool = False) -> int:
 def _cmd_index(components, args) -> int:
     from .commands.index_command import run_index
 
-    return run_index(components, args.paths, rebuild=args.rebuild, as_json=args.json)
+    return run_index(
+        components,
+        args.paths,
+        rebuild=args.rebuild,
+        as_json=args.json,
+        follow_links=args.follow_links,
+    )
 
 
 def _cmd_doctor(components, args) -> int:

@@ -168,6 +168,21 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Connect timeout for API calls."
     )
     max_retries: int = Field(default=1, ge=0, le=5, description="Retries for failed API calls.")
+    api_first_token_timeout_s: float = Field(
+        default=8.0,
+        gt=0,
+        description="Longest wait for the first piece of an answer from the 'openai' backend "
+        "(also its read timeout); a stalled server is an error within about twice this (one retry).",
+    )
+    api_token_gap_timeout_s: float = Field(
+        default=8.0,
+        gt=0,
+        description="Longest pause between two pieces of a streamed API answer; SSE keep-alive "
+        "comments do not count as pieces.",
+    )
+    api_answer_timeout_s: float = Field(
+        default=120.0, gt=0, description="Longest time for one whole streamed API answer."
+    )
 
     # --- questions -----------------------------------------------------------------------------
     max_question_chars: int = Field(default=2000, ge=10, description="Longest question accepted.")

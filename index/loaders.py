@@ -22,6 +22,7 @@ from pathlib import Path
 
 from assistant.errors import DocumentError
 from index.documents import FAQRecord, LoadedDocument
+from index.hidden_text import strip_hidden_markup
 from index.normalize import normalize_text
 
 _FORMATS = {  # suffix -> LoadedDocument.format
@@ -74,41 +75,88 @@ def file_error(name: str, problem: str) -> DocumentError:
 # --- finding files ---------------------------------------------------------------------------
 
 
-def discover_files(paths: Sequence[Path]) -> list[Path]:
-    """Expand folders into the supported files below them, in a stable sorted order.
+def discover_files(
+    paths: Sequence[Path], *, follow_links: bool = False
+) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand folders into the supported files below them, in a stable sorted order, and list
+    what was refused as (name, one sentence).
 
-    Hidden entries are skipped (editor and VCS clutter), and so is any folder holding a
-    ``.noindex`` file: the corpus keeps its evaluation questions there, and indexing them would
-    let the evaluation answer itself.
+    Inside a folder only regular files are taken whose real path (links resolved) lies inside
+    that folder: a link to a file or folder outside it (``ln -s /etc/passwd notes.md``) is
+    refused unless ``follow_links``, and so is a pipe, device or socket. A file named directly
+    was chosen by the user and is taken wherever it points, if it is a regular file. Hidden
+    entries are skipped (editor and VCS clutter), and so is any folder holding a ``.noindex``
+    file: the corpus keeps its evaluation questions there, and indexing them would let the
+    evaluation answer itself. The paths returned are real paths (links resolved), so what is
+    read is what was checked.
     """
     found: dict[Path, None] = {}
+    refused: list[tuple[str, str]] = []
     for path in paths:
         if not path.exists():
             raise DocumentError(f"{path} does not exist; check the path and try again.")
         if path.is_dir():
-            found.update(dict.fromkeys(_walk(path)))
+            files, skipped = _walk(path.resolve(), follow_links)
+            found.update(dict.fromkeys(files))
+            refused += skipped
         elif path.suffix.lower() not in _FORMATS:
             raise DocumentError(
                 f"{path} is not a supported file type "
                 f"(supported: {', '.join(SUPPORTED_SUFFIXES)}); convert it or leave it out."
             )
         else:
-            found[path] = None
-    return list(found)
+            found[path.resolve()] = None
+    return list(found), refused
 
 
-def _walk(root: Path) -> list[Path]:
+def is_inside(path: Path, root: Path) -> bool:
+    """``path`` is ``root`` or below it (both already resolved)."""
+    return path == root or root in path.parents
+
+
+def _walk(root: Path, follow_links: bool) -> tuple[list[Path], list[tuple[str, str]]]:
     files: list[Path] = []
-    for folder, dirnames, filenames in os.walk(root):
+    refused: list[tuple[str, str]] = []
+    seen: set[Path] = {root}
+
+    def refuse(path: Path, problem: str) -> None:
+        name = path.relative_to(root).as_posix()
+        refused.append((name, f"Cannot index '{name}': {problem}."))
+
+    outside = "it is a link to a {} outside the folder given; copy it in, or pass --follow-links"
+    for folder, dirnames, filenames in os.walk(root, followlinks=follow_links):
         if _NOINDEX_MARKER in filenames:
             dirnames.clear()
             continue
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        kept = []
+        for dirname in sorted(d for d in dirnames if not d.startswith(".")):
+            path = Path(folder, dirname)
+            real = path.resolve()
+            if path.is_symlink() and not follow_links:
+                if not is_inside(real, root):  # a link inside the folder is walked anyway
+                    refuse(path, outside.format("folder"))
+                continue
+            if real not in seen:  # followed links can loop
+                seen.add(real)
+                kept.append(dirname)
+        dirnames[:] = kept
         for filename in sorted(filenames):
             path = Path(folder, filename)
-            if not filename.startswith(".") and path.suffix.lower() in _FORMATS and path.is_file():
-                files.append(path)
-    return files
+            if filename.startswith(".") or path.suffix.lower() not in _FORMATS:
+                continue
+            try:
+                real = path.resolve(strict=True)
+                mode = real.stat().st_mode
+            except OSError:
+                refuse(path, "it is a link to nothing (its target is missing); fix or remove it")
+                continue
+            if not follow_links and not is_inside(real, root):
+                refuse(path, outside.format("file"))
+            elif not stat.S_ISREG(mode):
+                refuse(path, "it is not a regular file (a pipe, device or socket); leave it out")
+            else:
+                files.append(real)
+    return files, refused
 
 
 # --- loading one file ------------------------------------------------------------------------
@@ -141,7 +189,8 @@ def load_file(
             records = _parse_faq(decoded, path.suffix.lower(), name)
             text = "\n\n".join(f"Q: {r.question}\nA: {r.answer}" for r in records)
         else:
-            text = decoded
+            # Raw HTML in Markdown renders: what it hides is not the document's visible text.
+            text = strip_hidden_markup(decoded) if fmt == "markdown" else decoded
     text = normalize_text(text)
     if not text.strip():
         hint = "; it may be a scanned image, so run OCR on it first" if fmt == "pdf" else ""

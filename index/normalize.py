@@ -2,8 +2,9 @@
 
 Later stages (the tokenizer, Chroma's SQLite, JSON output) fail on NUL bytes and lone surrogates,
 and offsets into the text must mean the same thing whatever the source platform wrote, so every
-document is brought to one form: LF line ends, NFC, no BOM and no control characters but ``\\n``
-and ``\\t``. NFC (not NFKC) keeps full-width Chinese punctuation such as ``，。：（）`` as written,
+document is brought to one form: LF line ends, NFC, no BOM, no invisible characters
+(``hidden_text.INVISIBLE``) and no control characters but ``\\n`` and ``\\t``. NFC (not NFKC)
+keeps full-width Chinese punctuation such as ``，。：（）`` as written,
 because that is how users quote the documents.
 
 Everything here is done with ``str.replace`` / compiled regexes so a 50 MB string takes well
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from .hidden_text import INVISIBLE
 
 # Characters that end a line in Unicode (``str.splitlines`` agrees): kept as a line break rather
 # than dropped, so the words on either side of a form feed between PDF pages do not run together.
@@ -40,6 +43,8 @@ def normalize_text(text: str) -> str:
         start = first.start()
         tail = _UNWANTED.sub("", _LINE_BREAKS.sub("\n", text[start:]))
         text = text[:start] + tail
+    if INVISIBLE.search(text):  # zero-width and bidi controls: a hiding place for instructions
+        text = INVISIBLE.sub("", text)
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return text

@@ -164,9 +164,13 @@ def _parse_html(data: bytes, name: str) -> str:
     """Visible text with headings as Markdown heading lines and each block on its own line."""
     from bs4 import BeautifulSoup, Comment, NavigableString
 
+    from .hidden_text import hidden_element
+
     soup = BeautifulSoup(decode_text(data, name), "lxml")
     title = " ".join(soup.title.get_text().split()) if soup.title else ""
     for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(lambda t: hidden_element(t.attrs)):  # display:none and the like
         tag.decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()

@@ -27,7 +27,7 @@ from .chunking import chunk_document
 from .documents import LoadedDocument
 from .keyword_index import KeywordRecord
 from .knowledge_base import KnowledgeBase
-from .loaders import discover_files, load_file
+from .loaders import discover_files, is_inside, load_file
 from .lock import writer_lock
 from .manifest import DocumentEntry, Manifest, save_manifest
 from .vector_store import drop_collection, release_chroma_client, store_failure
@@ -69,7 +69,7 @@ class _Source:
 
 
 def _named_sources(
-    paths: Sequence[Path],
+    paths: Sequence[Path], *, follow_links: bool = False
 ) -> tuple[list[_Source], list[Path], list[tuple[str, str]]]:
     """Files to index with their document names (path relative to the given folder), the roots,
     and (name, message) for files left out because another file given has the same name.
@@ -83,10 +83,19 @@ def _named_sources(
     by_path: set[Path] = set()
     by_name: dict[str, Path] = {}
     for given in paths:
-        given = Path(given).expanduser().resolve()
+        given = Path(given).expanduser()
+        named = given.name  # a file given by a link is named as the user named it
+        given = given.resolve()
         roots.append(given)
-        for file in discover_files([given]):
-            name = file.relative_to(given).as_posix() if given.is_dir() else file.name
+        files, refused = discover_files([given], follow_links=follow_links)
+        errors += refused
+        for file in files:
+            if not given.is_dir():
+                name = named
+            elif is_inside(file, given):
+                name = file.relative_to(given).as_posix()
+            else:  # reached through a link out of the folder (--follow-links)
+                name = file.name
             if file in by_path:
                 continue
             if name in by_name:
@@ -103,8 +112,7 @@ def _named_sources(
 
 
 def _under(source: str, roots: list[Path]) -> bool:
-    path = Path(source)
-    return any(path == root or root in path.parents for root in roots)
+    return any(is_inside(Path(source), root) for root in roots)
 
 
 class Indexer:
@@ -119,10 +127,13 @@ class Indexer:
         *,
         rebuild: bool = False,
         progress: ProgressCallback | None = None,
+        follow_links: bool = False,
     ) -> IndexReport:
+        """Index ``paths``; inside a folder, links to files outside it are refused (listed in
+        ``report.errors``) unless ``follow_links``."""
         started = time.perf_counter()
         report = IndexReport()
-        sources, roots, report.errors = _named_sources(paths)
+        sources, roots, report.errors = _named_sources(paths, follow_links=follow_links)
         with self._guarded_data_dir(), writer_lock(self._ensure_data_dir()):
             manifest = self._start(rebuild)
             loaded = self._load_all(sources, report)

@@ -172,13 +172,16 @@ class FaultServer:
 
     - ``silent``: accepts the connection, reads the request, never answers;
     - ``stall``: sends the headers and one SSE chunk of a streamed answer, then hangs;
+    - ``keepalive``: sends the headers, then an SSE comment every ``keepalive_s``, never a token;
+    - ``keepalive-after-a-token``: one SSE chunk of the answer, then only comments;
     - ``429`` / ``500``: an error status with a JSON body (``429`` asks to retry in a minute);
     - ``invalid-json``: 200 with a body that is not JSON;
     - ``invalid-sse``: 200, a stream whose event is not JSON.
     """
 
-    def __init__(self, mode: str):
+    def __init__(self, mode: str, *, keepalive_s: float = 1.0):
         self.mode = mode
+        self.keepalive_s = keepalive_s
         self.requests = 0
         self._stop = threading.Event()
         self._sock = socket.socket()
@@ -246,6 +249,15 @@ class FaultServer:
                         + f"data: {json.dumps(SSE_CHUNK)}\n\n".encode()
                     )
                     self._stop.wait()
+                elif self.mode.startswith("keepalive"):
+                    first = f"data: {json.dumps(SSE_CHUNK)}\n\n" if "token" in self.mode else ""
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                        b"Cache-Control: no-cache\r\nConnection: keep-alive\r\n\r\n"
+                        + first.encode()
+                    )
+                    while not self._stop.wait(self.keepalive_s):
+                        conn.sendall(b": keep-alive\n\n")
                 elif self.mode == "429":
                     conn.sendall(
                         self._response(

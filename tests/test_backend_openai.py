@@ -23,7 +23,13 @@ pytestmark = pytest.mark.llm
 
 QUESTION = "PyTorch是谁开发的？"
 # Tight limits for the fault tests: a fault must surface in seconds.
-FAST = {"request_timeout_s": 2.0, "connect_timeout_s": 1.0, "max_retries": 1}
+FAST = {
+    "request_timeout_s": 2.0,
+    "connect_timeout_s": 1.0,
+    "max_retries": 1,
+    "api_first_token_timeout_s": 2.0,
+    "api_token_gap_timeout_s": 2.0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +110,7 @@ def test_client_timeouts_and_retries_come_from_the_settings(openai_env, tmp_path
     assert model.max_retries == 1
     assert model.request_timeout.read == 2.0 and model.request_timeout.connect == 1.0
     defaults = build_openai_chat(Settings(data_dir=tmp_path))
-    assert defaults.request_timeout.read == 30.0 and defaults.request_timeout.connect == 5.0
+    assert defaults.request_timeout.read == 8.0 and defaults.request_timeout.connect == 5.0
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +123,9 @@ FAULTS = {
     "down": ("cannot be reached", None),
     "silent": ("did not answer in time", 2),
     "stall": ("did not answer in time", 1),
+    # HTTP 200, then only SSE keep-alive comments: a read timeout never fires on its own.
+    "keepalive": ("sent no answer within 2 s", 1),
+    "keepalive-after-a-token": ("stopped for over 2 s in the middle of the answer", 1),
     "429": ("rate-limiting requests (HTTP 429)", 1),  # Retry-After: 60 is not waited for
     "500": ("internal error (HTTP 500)", 2),
     "invalid-json": ("holds no answer", 1),
@@ -144,13 +153,13 @@ def test_a_failing_endpoint_is_a_clear_error_within_seconds(openai_env, fault_co
         print(f"{mode}: {elapsed:.2f} s, {server.requests if server else 0} request(s): {message}")
         # Each try waits at most connect + read timeout; one back-off between tries (< 1 s).
         tries = settings.max_retries + 1
-        bound = (settings.connect_timeout_s + settings.request_timeout_s) * tries + 1.0 + 5.0
+        bound = (settings.connect_timeout_s + settings.api_first_token_timeout_s) * tries + 6.0
         assert elapsed < bound, (elapsed, bound)
         assert reason in message and "'openai'" in message and "OPENAI_BASE_URL" in message
         assert "\n" not in message and "Traceback" not in message and "sk-test" not in message
         if requests is not None:
             assert server.requests == requests
-        if mode == "stall":
+        if mode in ("stall", "keepalive-after-a-token"):
             assert pieces == ["深度学习"]  # what arrived before the stall was shown
         # The passages can still be shown, and the assistant keeps answering.
         assert any("Facebook" in p.text for p in excinfo.value.passages)
@@ -159,6 +168,31 @@ def test_a_failing_endpoint_is_a_clear_error_within_seconds(openai_env, fault_co
     finally:
         if server:
             server.close()
+
+
+@pytest.mark.parametrize("mode", ["silent", "keepalive"])
+def test_the_defaults_bound_a_stalled_server_within_20_s(
+    openai_env, llm_data_dir, llm_embeddings, mode
+):
+    """A server that accepts and never answers, and one that answers 200 and then sends an SSE
+    keep-alive comment every 3 s and never a token: with the default settings both are a clear
+    error within 20 s."""
+    server = FaultServer(mode, keepalive_s=3.0)
+    try:
+        openai_env.setenv("OPENAI_BASE_URL", server.base_url)
+        assistant = Assistant(
+            components=make_components(llm_data_dir, llm_embeddings, llm="extractive")
+        )
+        assistant.ask(QUESTION)
+        started = time.perf_counter()
+        with pytest.raises(BackendError) as excinfo:
+            assistant.ask(QUESTION, llm="openai")
+        elapsed = time.perf_counter() - started
+        print(f"{mode} with the defaults: {elapsed:.1f} s: {excinfo.value}")
+        assert elapsed < 20, elapsed
+        assert "'openai'" in str(excinfo.value)
+    finally:
+        server.close()
 
 
 @pytest.mark.parametrize("mode", ["down", "silent", "500"])

@@ -1,4 +1,5 @@
-"""`survey-assistant index` as scripts see it (contracts.md): the JSON summary, exit codes 0/1/2,
+"""`survey-assistant index` as scripts see it (contracts.md): the JSON summary, exit codes 0/1/2
+(and 3: indexed, but some files skipped),
 one clear line per problem on stderr and never a traceback. Real processes, real models; only the
 first run embeds anything, later runs find the documents unchanged and load no model."""
 
@@ -97,7 +98,7 @@ def test_invalid_setting_exits_2(tmp_path) -> None:
     assert "ASSISTANT_CHUNK_MAX_TOKENS" in assert_clean_failure(result, 2)
 
 
-def test_failed_files_exit_1_and_the_rest_is_indexed(indexed) -> None:
+def test_skipped_files_exit_3_and_the_rest_is_indexed(indexed) -> None:
     folder, data_dir, _ = indexed
     bad = {"empty.md": b"", "photo.md": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4}
     for name, data in bad.items():
@@ -107,11 +108,12 @@ def test_failed_files_exit_1_and_the_rest_is_indexed(indexed) -> None:
     finally:
         for name in bad:
             (folder / name).unlink()
-    stderr = assert_clean_failure(result, 1)
+    stderr = assert_clean_failure(result, 3)  # not 1: the run itself did its work
     lines = stderr.strip().splitlines()
-    assert len(lines) == 2  # one line per failed file
+    assert len(lines) == 3  # one line per failed file, then the count
     assert lines[0].startswith("survey-assistant: skipped empty.md: ") and "empty" in lines[0]
     assert lines[1].startswith("survey-assistant: skipped photo.md: ") and "PNG" in lines[1]
+    assert "2 file(s) skipped" in lines[2] and "exit code 3" in lines[2]
     summary = json.loads(result.stdout)  # the summary is still printed for scripts
     assert (summary["documents"], summary["unchanged"]) == (2, 2)
 
@@ -167,3 +169,38 @@ with writer_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(60)
 """
+
+
+def test_links_out_of_the_folder_are_refused_and_never_read(tmp_path) -> None:
+    """``ln -s /etc/passwd docs/passwd.md``: the secret is not indexed, not recorded as a source
+    and not answerable; the refusal is one sentence naming the flag that allows links."""
+    secret = tmp_path / "outside" / "secret.md"
+    secret.parent.mkdir()
+    secret.write_text("# 机密\n\n口令是 CANARY-LINK-5521，不得外传。\n", encoding="utf-8")
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "rag.md").write_text(DOCS["rag.md"], encoding="utf-8")
+    (docs / "passwd.md").symlink_to(secret)
+    (docs / "linked-folder").symlink_to(secret.parent, target_is_directory=True)
+    (docs / "sub" / "inner.md").symlink_to(docs / "rag.md")  # inside the folder: fine
+    (docs / "dangling.md").symlink_to(tmp_path / "nowhere.md")
+    os.mkfifo(docs / "pipe.md")  # a reader of a pipe would block forever
+    data_dir = tmp_path / "data"
+    result = run_cli("index", str(docs), "--json", data_dir=data_dir)
+    stderr = assert_clean_failure(result, 3)
+    assert "passwd.md" in stderr and "outside the folder given" in stderr
+    assert "linked-folder" in stderr and "--follow-links" in stderr
+    assert "dangling.md" in stderr and "pipe.md" in stderr and "not a regular file" in stderr
+    assert json.loads(result.stdout)["documents"] == 1  # rag.md, once (its link inside too)
+    manifest = (data_dir / "manifests" / "survey.json").read_text(encoding="utf-8")
+    assert "secret" not in manifest and "CANARY" not in manifest
+    ask = run_cli("ask", "口令是什么？ CANARY-LINK-5521", "--json", data_dir=data_dir,
+                  ASSISTANT_LLM="extractive")  # fmt: skip
+    assert ask.returncode == 0, ask.stderr
+    answer = json.loads(ask.stdout)
+    assert "CANARY" not in answer["answer"] + json.dumps(answer["sources"], ensure_ascii=False)
+
+    allowed = run_cli("index", str(docs), "--json", "--follow-links", data_dir=data_dir)
+    assert allowed.returncode == 3  # the dangling link and the pipe are still refused
+    assert json.loads(allowed.stdout)["documents"] >= 2
+    assert "passwd.md" not in allowed.stderr

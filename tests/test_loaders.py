@@ -358,10 +358,11 @@ def test_discover_files(tmp_path: Path) -> None:
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x")
-    found = discover_files([tmp_path])
-    names = [p.relative_to(tmp_path).as_posix() for p in found]
+    found, refused = discover_files([tmp_path])
+    names = [p.relative_to(tmp_path.resolve()).as_posix() for p in found]
     assert names == ["a.txt", "b.md", "sub/c.HTML", "sub/z.pdf", "sub/deeper/y.docx"]
-    assert discover_files([tmp_path, tmp_path / "b.md"]) == found  # no duplicates
+    assert refused == []
+    assert discover_files([tmp_path, tmp_path / "b.md"])[0] == found  # no duplicates
 
 
 def test_discover_files_errors(tmp_path: Path) -> None:

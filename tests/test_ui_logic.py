@@ -167,31 +167,72 @@ def test_safe_upload_name():
     assert long.endswith(".pdf") and len(long) <= 120
 
 
-def test_upload_checks_refuse_before_parsing(tmp_path, writable):
+@pytest.fixture
+def uploaded(tmp_path) -> Path:
+    """A folder as Gradio keeps one upload (``<upload folder>/<hash>/``): files there count as
+    uploaded by a client; ``uploaded.parent`` is the upload folder."""
+    folder = tmp_path / "gradio-uploads" / "3f9a1c"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def test_only_files_a_client_uploaded_are_taken_never_server_paths(uploaded, writable, tmp_path):
+    """Any client can send the upload endpoint a path: a file elsewhere on the server (one that
+    exists and one that does not), a folder, a link out of the upload folder and ``../`` tricks
+    are all refused in one sentence that does not say which exist; nothing is copied or indexed."""
+    secret = tmp_path / "secret.md"
+    secret.write_text("# 机密\n\n口令 CANARY-UPLOAD-3317。", encoding="utf-8")
+    (uploaded / "link.md").symlink_to(secret)
+    probes = [
+        secret,
+        tmp_path / "missing.md",
+        Path(writable.settings.corpus_dir) / "ai_large_models_survey.md",
+        uploaded,
+        uploaded / "link.md",
+        uploaded / ".." / ".." / "secret.md",
+        Path("/etc/hostname.md"),
+    ]
+    rejected = []
+    for batch in (probes[:3], probes[3:6], probes[6:]):  # the test settings allow 3 a time
+        result = upload_and_index(writable, batch, upload_root=uploaded.parent)
+        assert result.indexed == [] and len(result.rejected) == len(batch)
+        rejected += result.rejected
+    assert all("is not a file uploaded to this app" in m for m in rejected)
+    assert all(str(tmp_path) not in m and "\n" not in m for m in rejected)
+    assert not uploads_dir(writable.settings).exists() or not any(
+        uploads_dir(writable.settings).iterdir()
+    )
+    assert "secret.md" not in library.document_names(writable)
+
+
+def test_upload_checks_refuse_before_parsing(uploaded, writable):
     settings = writable.settings
-    good = tmp_path / "notes.md"
+    good = uploaded / "notes.md"
     good.write_text("# 笔记\n\n量子退火编译器用于组合优化。", encoding="utf-8")
     with pytest.raises(UsageError, match="at most 3"):
-        check_uploads([good] * 4, settings)
+        check_uploads([good] * 4, settings, upload_root=uploaded.parent)
     with pytest.raises(UsageError, match="No file"):
-        check_uploads([], settings)
-    png = tmp_path / "shot.md"
+        check_uploads([], settings, upload_root=uploaded.parent)
+    png = uploaded / "shot.md"
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
-    exe = tmp_path / "tool.exe"
+    exe = uploaded / "tool.exe"
     exe.write_bytes(b"MZ" + b"\x00" * 10)
-    big = tmp_path / "big.txt"
+    big = uploaded / "big.txt"
     big.write_text("大" * 40_000, encoding="utf-8")  # 120 KB > 0.05 MB
-    fake_pdf = tmp_path / "paper.pdf"
+    fake_pdf = uploaded / "paper.pdf"
     fake_pdf.write_text("not a pdf at all", encoding="utf-8")
-    corpus_clash = tmp_path / "ai_large_models_survey.md"
+    corpus_clash = uploaded / "ai_large_models_survey.md"
     corpus_clash.write_text("# x\n\n冒名顶替的文档。", encoding="utf-8")
-    check = check_uploads([good, png, exe], settings)
+    check = check_uploads([good, png, exe], settings, upload_root=uploaded.parent)
     assert [name for _, name in check.accepted] == ["notes.md"]
     assert any("PNG" in m for m in check.rejected) and any(
         "not a supported" in m for m in check.rejected
     )
     check = check_uploads(
-        [big, fake_pdf, corpus_clash], settings, indexed_elsewhere={"ai_large_models_survey.md"}
+        [big, fake_pdf, corpus_clash],
+        settings,
+        upload_root=uploaded.parent,
+        indexed_elsewhere={"ai_large_models_survey.md"},
     )
     assert check.accepted == []
     assert any("upload limit" in m for m in check.rejected)
@@ -200,16 +241,21 @@ def test_upload_checks_refuse_before_parsing(tmp_path, writable):
     assert all("\n" not in m and "Traceback" not in m for m in check.rejected)
 
 
-def test_upload_index_view_and_delete(tmp_path, writable):
-    doc = tmp_path / "量子笔记.md"
+def test_upload_index_view_and_delete(uploaded, writable):
+    doc = uploaded / "量子笔记.md"
     doc.write_text(
         "# 笔记\n\n## 量子退火\n\n### 编译器\n\n青蛙量子编译器ZX9把组合优化问题编译成伊辛模型。它由虚构实验室开发。",
         encoding="utf-8",
     )
-    faq = tmp_path / "faq.csv"
+    faq = uploaded / "faq.csv"
     faq.write_text("问题,答案\nZX9是什么？,一个虚构的量子编译器。\n", encoding="utf-8")
     steps = []
-    result = upload_and_index(writable, [doc, faq], progress=lambda f, d: steps.append((f, d)))
+    result = upload_and_index(
+        writable,
+        [doc, faq],
+        progress=lambda f, d: steps.append((f, d)),
+        upload_root=uploaded.parent,
+    )
     assert sorted(result.indexed) == ["faq.csv", "量子笔记.md"] and not result.rejected
     assert steps and any("Indexing" in d for _, d in steps)
     stored = uploads_dir(writable.settings) / "量子笔记.md"
@@ -239,13 +285,13 @@ def test_upload_index_view_and_delete(tmp_path, writable):
     assert corpus_file.is_file()
 
 
-def test_upload_of_a_broken_docx_is_refused_and_the_rest_indexed(tmp_path, writable):
-    broken = tmp_path / "report.docx"
+def test_upload_of_a_broken_docx_is_refused_and_the_rest_indexed(uploaded, writable):
+    broken = uploaded / "report.docx"
     with zipfile.ZipFile(broken, "w") as archive:
         archive.writestr("hello.txt", "not word")
-    good = tmp_path / "ok.txt"
+    good = uploaded / "ok.txt"
     good.write_text("可解释性研究帮助理解大模型的决策。", encoding="utf-8")
-    result = upload_and_index(writable, [broken, good])
+    result = upload_and_index(writable, [broken, good], upload_root=uploaded.parent)
     assert result.indexed == ["ok.txt"]
     assert len(result.rejected) == 1 and "report.docx" in result.rejected[0]
     assert not (uploads_dir(writable.settings) / "report.docx").exists()
@@ -361,12 +407,12 @@ def test_word_pieces_show_subwords_and_unknown_chinese(zero_shot):
 @pytest.fixture(scope="module")
 def tiny_classifier(tmp_path_factory):
     """A real (tiny, randomly initialised) BertForSequenceClassification saved with safetensors,
-    using the packaged encoder's WordPiece vocabulary."""
+    using the packaged encoder's WordPiece vocabulary, in a classifiers folder."""
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     from index.embeddings import packaged_minilm_path
 
-    folder = tmp_path_factory.mktemp("bert-cls")
+    folder = tmp_path_factory.mktemp("classifiers") / "survey-topics"
     tokenizer = AutoTokenizer.from_pretrained(str(packaged_minilm_path()), local_files_only=True)
     labels = [t.label for t in bert.SURVEY_TOPICS]
     config = BertConfig(
@@ -385,24 +431,44 @@ def tiny_classifier(tmp_path_factory):
 
 
 def test_fine_tuned_checkpoint_folder(tiny_classifier, zero_shot):
-    demo = bert.BERTDemo(zero_shot)
-    result = demo.classify("Transformers are used for text classification.", str(tiny_classifier))
+    demo = bert.BERTDemo(zero_shot, classifiers_root=tiny_classifier.parent)
+    assert bert.available_classifiers(tiny_classifier.parent) == ["survey-topics"]
+    result = demo.classify("Transformers are used for text classification.", "survey-topics")
     assert set(result.labels) == {t.label for t in bert.SURVEY_TOPICS}
     assert abs(sum(result.labels.values()) - 1.0) < 1e-5
     assert result.pieces[:2] == ["transformers", "are"]
 
 
 def test_fine_tuned_folder_checks(tmp_path, tiny_classifier):
-    with pytest.raises(UsageError, match="absolute"):
-        bert.check_classifier_folder("relative/folder")
-    with pytest.raises(ModelUnavailableError, match="does not exist"):
-        bert.check_classifier_folder(tmp_path / "missing")
-    pickled = tmp_path / "pickled"
+    root = tmp_path / "classifiers"
+    root.mkdir()
+    pickled = root / "pickled"
     pickled.mkdir()
     (pickled / "config.json").write_text((tiny_classifier / "config.json").read_text())
     (pickled / "pytorch_model.bin").write_bytes(b"not loaded")
     with pytest.raises(ModelUnavailableError, match="safetensors"):
-        bert.check_classifier_folder(pickled)
+        bert.check_classifier_folder("pickled", root)
+    with pytest.raises(ModelUnavailableError, match="no classifier named 'missing'"):
+        bert.check_classifier_folder("missing", root)
+
+
+@pytest.mark.parametrize(
+    "probe",
+    ["/etc", "/usr/lib/python3", "../../etc", "..", ".", "a/b", "~", "/", "C:\\Windows", "outside"],
+)
+def test_a_classifier_is_a_name_in_the_allow_list_never_a_server_path(
+    tmp_path, tiny_classifier, probe
+):
+    """Whatever a client sends, nothing outside the classifiers folder is read or probed: an
+    existing server folder and a missing one get the same kind of answer, without the path."""
+    root = tmp_path / "classifiers"
+    root.mkdir()
+    (root / "outside").symlink_to(tiny_classifier, target_is_directory=True)  # a link out
+    with pytest.raises((UsageError, ModelUnavailableError)) as excinfo:
+        bert.check_classifier_folder(probe, root)
+    message = str(excinfo.value)
+    assert str(tmp_path) not in message and "/usr" not in message and "/etc" not in message
+    assert "\n" not in message
 
 
 # --- DALL-E demo -------------------------------------------------------------------------------------
@@ -506,3 +572,32 @@ def test_document_errors_are_one_line(writable):
         library.document_chunks(writable, "")
     with pytest.raises((UsageError, DocumentError)):
         library.document_chunks(writable, "nope.md")
+
+
+def test_file_parameters_must_be_uploaded_files(tmp_path):
+    from ui.file_params import files_allowed
+
+    root = tmp_path / "gradio"
+    (root / "abc").mkdir(parents=True)
+    (root / "abc" / "doc.md").write_text("x")
+    (root / "abc" / "out.md").symlink_to("/etc/hostname")
+
+    def body(*files) -> bytes:
+        return json.dumps({"data": [list(files), "问题", 5], "fn_index": 3}).encode()
+
+    def file(path, **extra) -> dict:
+        return {"path": str(path), "meta": {"_type": "gradio.FileData"}, **extra}
+
+    assert files_allowed(body(file(root / "abc" / "doc.md")), root)
+    assert files_allowed(body(), root) and files_allowed(b"not json", root)
+    for bad in (
+        file("/etc/passwd"),
+        file(root / "abc" / ".." / ".." / "secret.md"),
+        file(root / "abc" / "out.md"),  # a link out of the upload folder
+        file(root),
+        file(root / "abc" / "doc.md", url="http://169.254.169.254/latest/meta-data/"),
+        {"path": "/etc/passwd", "orig_name": "passwd"},  # no meta: still a file to Gradio
+        {"nested": [{"deeper": file("/etc/shadow")}]},
+        file(None),
+    ):
+        assert not files_allowed(body(file(root / "abc" / "doc.md"), bad), root), bad

@@ -5,6 +5,8 @@ the source tree (as `make run` has it) and a data directory holding an index, an
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import socket
 from pathlib import Path
@@ -217,3 +219,76 @@ def test_a_busy_port_is_one_clear_error(tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0]
+
+
+def _call(server, api_name: str, data: list) -> str:
+    """An endpoint called as any HTTP client can (Gradio's queue API): the whole event stream."""
+    base = server.url.rstrip("/")
+    started = httpx.post(
+        f"{base}/gradio_api/call/{api_name.lstrip('/')}", json={"data": data}, timeout=30
+    )
+    if started.status_code != 200:
+        return started.text
+    event = started.json()["event_id"]
+    return httpx.get(f"{base}/gradio_api/call/{api_name.lstrip('/')}/{event}", timeout=120).text
+
+
+def _hostile_value(parameter: dict, path: str):
+    """What an attacker sends for one parameter: a server path where a file or text goes."""
+    kind = json.dumps(parameter.get("type", {})) + str(parameter.get("component", ""))
+    file = {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": Path(path).name}
+    if "FileData" in kind or parameter.get("component") in ("File", "Files", "UploadButton"):
+        return [file] if "array" in kind or parameter.get("component") == "Files" else file
+    if '"number"' in kind or '"integer"' in kind:
+        return parameter.get("parameter_default", 1) or 1
+    if '"boolean"' in kind:
+        return False
+    return path
+
+
+def test_no_endpoint_reads_copies_or_probes_a_server_path(server):
+    """Every public endpoint (`view_api()`), called with server paths in every parameter: a
+    secret file outside every allowed folder, a named pipe (opening it for reading would show),
+    a folder that exists and one that does not. Nothing of the secret comes back, nothing is
+    copied into the data directory, the pipe is never opened, and an existing folder gets the
+    same answer as a missing one."""
+    from gradio_client import Client
+
+    outside = server.data_dir.parent / "outside-secrets"
+    outside.mkdir(exist_ok=True)
+    canary = "CANARY-ENDPOINT-9902"
+    secret = outside / "secret.md"
+    secret.write_text(f"# 机密\n\n{canary}\n", encoding="utf-8")
+    pipe = outside / "pipe.md"
+    os.mkfifo(pipe)
+    existing, missing = str(outside), str(outside / "no-such-folder")
+    endpoints = Client(server.url, verbose=False).view_api(return_format="dict", print_info=False)
+    named = endpoints["named_endpoints"]
+    assert "/upload" in named and "/bert_classify" in named
+    before = sorted(p.name for p in server.data_dir.rglob("*"))
+    for api_name, info in named.items():
+        params = info["parameters"]
+        for path in (str(secret), str(pipe), "../../outside-secrets/secret.md"):
+            body = _call(server, api_name, [_hostile_value(p, path) for p in params])
+            assert canary not in body, (api_name, body[:300])
+            try:  # a reader that opened the pipe would let this open succeed
+                fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                pass
+            else:
+                os.close(fd)
+                raise AssertionError(f"{api_name} opened a server file for reading")
+    # The endpoints that take a file or a folder: an existing folder and a missing one get the
+    # same answer (after the folder itself), so they cannot be told apart.
+    for api_name in ("/upload", "/bert_classify"):
+        params = named[api_name]["parameters"]
+        answers = [
+            _call(server, api_name, [_hostile_value(p, folder) for p in params])
+            .replace(folder, "X")
+            .replace(Path(folder).name, "X")
+            for folder in (existing, missing)
+        ]
+        assert answers[0] == answers[1], (api_name, answers)
+    after = sorted(p.name for p in server.data_dir.rglob("*"))
+    assert "secret.md" not in after and "pipe.md" not in after
+    assert set(after) - set(before) <= {"index.lock"}, set(after) - set(before)

@@ -16,9 +16,14 @@ HEADER = (
 )
 
 
-def build_app(components, *, assistant=None):
-    """The Blocks app. ``assistant`` defaults to one built on ``components``."""
+def build_app(components, *, assistant=None, upload_root=None):
+    """The Blocks app. ``assistant`` defaults to one built on ``components``; ``upload_root`` is
+    the folder Gradio saves uploads in (the only place an upload is taken from), by default the
+    one Gradio was configured with."""
+    from pathlib import Path
+
     import gradio as gr
+    from gradio.utils import get_upload_folder
 
     from assistant.api import Assistant
 
@@ -31,7 +36,9 @@ def build_app(components, *, assistant=None):
             with gr.Tab("问答 Chat", id="chat"):
                 chat_tab.build(assistant)
             with gr.Tab("文档库 Library", id="library"):
-                listing, listing_outputs = library_tab.build(components, assistant)
+                listing, listing_outputs = library_tab.build(
+                    components, assistant, upload_root=Path(upload_root or get_upload_folder())
+                )
             with gr.Tab("模型演示 Demos", id="demos"):
                 demos_tab.build(components.settings, assistant)
             with gr.Tab("评测 Evaluation", id="eval"):

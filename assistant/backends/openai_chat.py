@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp server, DeepSeek…).
 
 The openai client's defaults (600 s timeout, 2 retries) would hold a chat for many minutes when a
-server hangs; here the connect and read timeouts and the retries come from the settings. The
+server hangs; here the connect timeout, the first-token, token-gap and whole-answer bounds
+(``stream_bounds.py``) and the retries come from the settings. The
 client also honours a server's ``Retry-After`` of up to two minutes before each retry: a longer
 wait than ``MAX_RETRY_WAIT_S`` is not retried, the rate limit is reported at once instead.
 """
@@ -43,8 +44,20 @@ def build_openai_chat(settings: Settings, *, streaming: bool = True):
         raise ModelUnavailableError(
             "The 'openai' backend needs OPENAI_API_KEY (and OPENAI_BASE_URL for another compatible server)."
         )
-    timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
-    http_client = httpx.Client(timeout=timeout, event_hooks={"response": [_no_long_waits]})
+    from .stream_bounds import BoundedStreamTransport
+
+    # The read timeout is the first-token bound: a server that accepts and never answers is
+    # an error within it (per attempt); the transport bounds what a read timeout cannot.
+    timeout = httpx.Timeout(settings.api_first_token_timeout_s, connect=settings.connect_timeout_s)
+    transport = BoundedStreamTransport(
+        httpx.HTTPTransport(),
+        first_data_s=settings.api_first_token_timeout_s,
+        gap_s=settings.api_token_gap_timeout_s,
+        total_s=settings.api_answer_timeout_s,
+    )
+    http_client = httpx.Client(
+        timeout=timeout, transport=transport, event_hooks={"response": [_no_long_waits]}
+    )
     # LangChain sends the newer ``max_completion_tokens`` only; compatible servers (llama.cpp,
     # vLLM, Ollama) read ``max_tokens``, and without it the answer length would be unbounded.
     extra_body = {"max_tokens": settings.max_answer_tokens} if base_url else None

@@ -7,8 +7,14 @@ from pathlib import Path
 
 from ..cli import print_json
 
+# Exit code when the good files were indexed but some were skipped (each named on stderr): not a
+# success a script should take silently, nor a failure of the run.
+SKIPPED_EXIT = 3
 
-def run_index(components, paths: list[Path], *, rebuild: bool, as_json: bool) -> int:
+
+def run_index(
+    components, paths: list[Path], *, rebuild: bool, as_json: bool, follow_links: bool = False
+) -> int:
     from tqdm import tqdm
 
     targets = paths or [components.settings.corpus_dir]
@@ -24,7 +30,9 @@ def run_index(components, paths: list[Path], *, rebuild: bool, as_json: bool) ->
         bar.update(1)
 
     try:
-        report = components.indexer().index_paths(targets, rebuild=rebuild, progress=progress)
+        report = components.indexer().index_paths(
+            targets, rebuild=rebuild, progress=progress, follow_links=follow_links
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -38,5 +46,11 @@ def run_index(components, paths: list[Path], *, rebuild: bool, as_json: bool) ->
             f"{s['documents']} documents, {s['chunks']} chunks: {s['added']} added, {s['updated']} "
             f"updated, {s['removed']} removed, {s['unchanged']} unchanged in {s['seconds']:.2f} s"
         )
-    # Some files failed but the rest were indexed: still a failure for scripts to notice.
-    return 1 if report.errors else 0
+    if report.errors:
+        print(
+            f"survey-assistant: {len(report.errors)} file(s) skipped (listed above); the others "
+            f"were indexed (exit code {SKIPPED_EXIT}).",
+            file=sys.stderr,
+        )
+        return SKIPPED_EXIT
+    return 0

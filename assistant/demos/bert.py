@@ -13,6 +13,7 @@ Nothing is ever downloaded.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,23 +165,49 @@ class ZeroShotClassifier:
         )
 
 
-def check_classifier_folder(folder: str | Path) -> Path:
-    """A local folder holding a sequence-classification model with safetensors weights."""
-    text = str(folder).strip()
+CLASSIFIERS_HINT = "$ASSISTANT_DATA_DIR/models/classifiers/"
+_NAME = re.compile(r"[\w\-][\w.\-]{0,99}")
+
+
+def classifiers_dir(data_dir: Path) -> Path:
+    """The one folder fine-tuned classifiers are loaded from (a server-side allow list: a client
+    names a classifier, never a path, so no other server folder is read or probed)."""
+    return data_dir / "models" / "classifiers"
+
+
+def available_classifiers(root: Path) -> list[str]:
+    try:
+        return sorted(p.name for p in root.iterdir() if p.is_dir() and _NAME.fullmatch(p.name))
+    except OSError:
+        return []
+
+
+def check_classifier_folder(name: str, root: Path) -> Path:
+    """The folder of the classifier ``name`` inside ``root``, holding a sequence-classification
+    model with safetensors weights. Every message names the classifier, never a server path."""
+    text = str(name or "").strip()
     if not text:
-        raise UsageError("Type the folder of a fine-tuned BERT classifier, or use zero-shot.")
-    path = Path(text).expanduser()
-    if not path.is_absolute():
-        raise UsageError("Give the classifier folder as an absolute path.")
-    if not path.is_dir():
-        raise ModelUnavailableError(f"The classifier folder {path} does not exist; check the path.")
+        raise UsageError("Type the name of a fine-tuned BERT classifier, or use zero-shot.")
+    if not _NAME.fullmatch(text):
+        raise UsageError(
+            f"Give the name of a classifier folder in {CLASSIFIERS_HINT} (letters, digits, '-', "
+            "'_' and '.'), not a path."
+        )
+    missing = ModelUnavailableError(
+        f"There is no classifier named '{text}'; save one with save_pretrained() into "
+        f"{CLASSIFIERS_HINT}{text}."
+    )
+    base = root.resolve()
+    path = (root / text).resolve()
+    if base not in path.parents or not path.is_dir():  # a link out of the folder counts as none
+        raise missing
     if not (path / "config.json").is_file():
         raise ModelUnavailableError(
-            f"The folder {path} holds no config.json; save the model with save_pretrained()."
+            f"The classifier '{text}' holds no config.json; save the model with save_pretrained()."
         )
     if not any(path.glob("*.safetensors")):
         raise ModelUnavailableError(
-            f"The folder {path} has no .safetensors weights; save the model with "
+            f"The classifier '{text}' has no .safetensors weights; save the model with "
             "save_pretrained(safe_serialization=True) (pickled .bin weights are not loaded)."
         )
     return path
@@ -189,8 +216,8 @@ def check_classifier_folder(folder: str | Path) -> Path:
 class FineTunedClassifier:
     """A fine-tuned ``BertForSequenceClassification`` checkpoint folder, run on the CPU."""
 
-    def __init__(self, folder: str | Path):
-        self.folder = check_classifier_folder(folder)
+    def __init__(self, folder: Path):
+        self.folder = folder
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         try:
@@ -205,7 +232,7 @@ class FineTunedClassifier:
             )
         except (OSError, ValueError, KeyError) as exc:
             raise ModelUnavailableError(
-                f"The classifier in {self.folder} could not be loaded ({type(exc).__name__}); "
+                f"The classifier '{self.folder.name}' could not be loaded ({type(exc).__name__}); "
                 "it needs a config, a tokenizer and safetensors weights saved with save_pretrained()."
             ) from exc
         self.model.eval()
@@ -237,17 +264,19 @@ class FineTunedClassifier:
 
 
 class BERTDemo:
-    """The zero-shot classifier and the fine-tuned ones the users opened, shared by every session."""
+    """The zero-shot classifier and the fine-tuned ones the users opened, shared by every session.
+    Fine-tuned classifiers are named, and loaded only from ``classifiers_root``."""
 
-    def __init__(self, zero_shot: ZeroShotClassifier | None = None):
+    def __init__(self, zero_shot: ZeroShotClassifier | None = None, *, classifiers_root: Path):
         self.zero_shot = zero_shot or ZeroShotClassifier()
+        self.classifiers_root = classifiers_root
         self._fine_tuned: dict[Path, FineTunedClassifier] = {}
         self._lock = threading.Lock()
 
-    def classify(self, text: str, folder: str | None = None) -> Classification:
-        if not folder or not folder.strip():
+    def classify(self, text: str, name: str | None = None) -> Classification:
+        if not name or not name.strip():
             return self.zero_shot.classify(text)
-        path = check_classifier_folder(folder)
+        path = check_classifier_folder(name, self.classifiers_root)
         with self._lock:
             if path not in self._fine_tuned:
                 self._fine_tuned[path] = FineTunedClassifier(path)
