@@ -18,6 +18,14 @@ _INJECTION = re.compile(
     r"|(system|developer)\s+prompt|you\s+are\s+now\b|new\s+instructions?|do\s+not\s+follow"
     r"|(print|output|reveal|say|repeat|include)\s+(the\s+)?(following|secret|token|canary|password|code)"
     r"|忽略(之前|以上|上述|前面|先前|所有|全部)|无视(之前|以上|上述|所有)|不要遵守|系统提示|系统指令|提示词"
+    # "ignore … instructions" with words between ("忽略前文的所有指示").
+    r"|(忽略|忽视|无视|不要理会|别管)[^。！？\n]{0,10}(指示|指令|说明|要求|规则|提示)"
+    # Orders about how the answer must look: what "the only correct answer" is, what to put in it.
+    r"|(唯一|标准)的?(正确的?)?(答案|回答)|唯一正确|(在|于)(你的)?(回答|回复|答案)(中|里|时)"
+    r"|\b(the\s+)?only\s+(valid|correct|right|true|acceptable)\s+(answer|response|reply)\b"
+    r"|\b(in|to)\s+(your|every|each)\s+(answer|response|reply)\b"
+    # Setting up a code word for a later order ("记住这个代号：…").
+    r"|(记住|牢记|remember|memori[sz]e)[^。！？\n]{0,12}(代号|口令|暗号|密码|code\s*word|password|passphrase)"
     r"|新的?指令|你现在是|请(输出|打印|回复|说出)(以下|下面|这个|该)?(内容|口令|令牌|密码|代码)"
     # An order to emit a secret-looking token ("输出 CANARY-7F3A9", "print ZX-42AB9"), which an
     # injection often puts in a sentence of its own, after the sentence that sets it up.
@@ -42,14 +50,23 @@ _BAD_LINK = re.compile(r"\[([^\]]*)\](?=\()(?!\(\s*<?https?://)" + _TARGET)
 REMOVED = "[…]"
 
 
+# A secret-looking token ("CANARY-7731", "ZX-42AB9"): in a passage that also holds an
+# instruction, the token is what the instruction is about, even in a sentence of its own.
+_TOKEN = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]*[-_][A-Z0-9]{3,}[A-Z0-9_-]*")
+
+
 def neutralise_passage(text: str) -> str:
-    """The passage with instruction-like sentences replaced by a marker and active markup removed."""
+    """The passage with instruction-like sentences replaced by a marker and active markup
+    removed; where a passage holds an instruction, sentences with the secret-looking tokens it
+    may refer to (an order split over two sentences) go too."""
     text = _strip_markup(text)
     if not _INJECTION.search(text):
         return text
+    sentences = _SENTENCE.findall(text)
+    flagged = [bool(s) and bool(_INJECTION.search(s)) for s in sentences]
     parts = []
-    for sentence in _SENTENCE.findall(text):
-        if sentence and _INJECTION.search(sentence):
+    for sentence, is_order in zip(sentences, flagged, strict=True):
+        if is_order or (sentence and _TOKEN.search(sentence)):
             parts.append(REMOVED + ("\n" if sentence.endswith("\n") else ""))
         else:
             parts.append(sentence)

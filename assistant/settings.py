@@ -197,6 +197,12 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="Largest upload accepted by the web app."
     )
     max_upload_files: int = Field(default=10, ge=1, description="Most files in one upload.")
+    max_session_upload_files: int = Field(
+        default=50, ge=1, description="Most files one browser session may upload in all."
+    )
+    max_session_upload_mb: float = Field(
+        default=100.0, gt=0, description="Most megabytes one browser session may upload in all."
+    )
 
     @field_validator("data_dir", "corpus_dir", mode="after")
     @classmethod

@@ -324,6 +324,13 @@ def decode_text(data: bytes, name: str) -> str:
     best = charset_normalizer.from_bytes(data).best()
     if best is not None and _is_text(str(best), limit=0.05):
         return str(best)
+    nuls = sample.count(0)
+    if nuls:  # not UTF-16/32 either: say what is wrong rather than blame the encoding
+        raise file_error(
+            name,
+            f"it contains NUL bytes ({nuls} in its first {len(sample)} bytes), which text never "
+            "has; save it as UTF-8, or leave it out if it is not a text file",
+        )
     raise file_error(name, "its text encoding could not be recognised; save it as UTF-8")
 
 

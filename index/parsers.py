@@ -160,13 +160,42 @@ _LINE_TAGS = ("li", "tr", "dt", "dd", "caption", "summary", "br")
 _DROP_TAGS = ("script", "style", "nav", "noscript", "template", "iframe", "object", "svg", "head")
 
 
+MAX_HTML_DEPTH = 512  # real pages nest a few dozen levels; the tree walks below are recursive
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*?(/?)>")
+_VOID_TAGS = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
+
+
+def html_depth(markup: str, limit: int = MAX_HTML_DEPTH) -> int:
+    """How deep the elements nest (a quick scan of the tags, stopping past ``limit``)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(markup):
+        closing, tag, self_closing = match.groups()
+        if closing:
+            depth = max(depth - 1, 0)
+        elif not self_closing and tag.lower() not in _VOID_TAGS:
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+    return deepest
+
+
 def _parse_html(data: bytes, name: str) -> str:
     """Visible text with headings as Markdown heading lines and each block on its own line."""
     from bs4 import BeautifulSoup, Comment, NavigableString
 
     from .hidden_text import hidden_element
 
-    soup = BeautifulSoup(decode_text(data, name), "lxml")
+    markup = decode_text(data, name)
+    if html_depth(markup) > MAX_HTML_DEPTH:  # refused at once, not after the parse time limit
+        raise file_error(
+            name,
+            f"its elements nest over {MAX_HTML_DEPTH} levels deep, which no real page does; "
+            "save the page's text instead",
+        )
+    soup = BeautifulSoup(markup, "lxml")
     title = " ".join(soup.title.get_text().split()) if soup.title else ""
     for tag in soup(_DROP_TAGS):
         tag.decompose()

@@ -106,6 +106,13 @@ def test_nul_bytes_are_removed(tmp_path: Path) -> None:
     assert load(write(tmp_path, "nul.txt", data)).text == f"{ZH}第二句。\n"
 
 
+def test_a_file_full_of_nul_bytes_is_named_for_them(tmp_path: Path) -> None:
+    """Not "the encoding could not be recognised": what is wrong is the NUL bytes."""
+    data = ("正文" + "\x00" * 30 + "。").encode() * 40
+    message = load_error(write(tmp_path, "nuls.md", data))
+    assert "NUL bytes" in message and "nuls.md" in message and "\n" not in message
+
+
 def test_lone_surrogates_and_stray_bytes_are_dropped(tmp_path: Path) -> None:
     data = f"{ZH * 3}\ud800{ZH}".encode("utf-8", "surrogatepass")
     assert load(write(tmp_path, "surrogate.md", data)).text == ZH * 4
@@ -382,3 +389,19 @@ def test_import_is_light() -> None:
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_deeply_nested_html_is_refused_at_once(tmp_path: Path) -> None:
+    """Not after the 30 s parse time limit: a quick scan of the tags refuses it."""
+    import time
+
+    nested = "<html><body>" + "<div>" * 50_000 + "深" + "</div>" * 50_000 + "</body></html>"
+    path = write(tmp_path, "deep.html", nested.encode())
+    started = time.perf_counter()
+    message = load_error(path)
+    assert time.perf_counter() - started < 5
+    assert "nest over 512 levels" in message and "deep.html" in message
+    shallow = (
+        "<html><body>" + "<div>" * 40 + "<p>浅层页面的正文。</p>" + "</div>" * 40 + "</body></html>"
+    )
+    assert "浅层页面的正文" in load(write(tmp_path, "shallow.html", shallow.encode())).text

@@ -589,6 +589,8 @@ def test_file_parameters_must_be_uploaded_files(tmp_path):
         return {"path": str(path), "meta": {"_type": "gradio.FileData"}, **extra}
 
     assert files_allowed(body(file(root / "abc" / "doc.md")), root)
+    page_url = f"http://127.0.0.1:7860/gradio_api/file={root / 'abc' / 'doc.md'}"
+    assert files_allowed(body(file(root / "abc" / "doc.md", url=page_url)), root)  # the browser
     assert files_allowed(body(), root) and files_allowed(b"not json", root)
     for bad in (
         file("/etc/passwd"),
@@ -601,3 +603,38 @@ def test_file_parameters_must_be_uploaded_files(tmp_path):
         file(None),
     ):
         assert not files_allowed(body(file(root / "abc" / "doc.md"), bad), root), bad
+
+
+def test_each_browser_session_has_an_upload_quota(tmp_path):
+    from ui.uploads import SessionQuota
+
+    files = []
+    for n in range(3):
+        path = tmp_path / f"f{n}.md"
+        path.write_bytes(b"x" * 100_000)
+        files.append(path)
+    by_size = SessionQuota(max_files=10, max_mb=0.25)  # 262 KB
+    by_size.take("alice", files[:2])  # 200 KB
+    with pytest.raises(UsageError, match=r"limit of 0\.25 MB"):
+        by_size.take("alice", files[2:])
+    by_size.take("carol", files[:2])  # another session has its own count
+    by_count = SessionQuota(max_files=2, max_mb=10)
+    by_count.take("bob", files[:2])
+    with pytest.raises(UsageError, match="limit of 2"):
+        by_count.take("bob", files[2:])
+
+
+def test_received_files_are_removed_and_nothing_outside(tmp_path):
+    from ui.uploads import remove_received
+
+    root = tmp_path / "gradio"
+    received = root / "h1" / "doc.md"
+    received.parent.mkdir(parents=True)
+    received.write_text("x")
+    outside = tmp_path / "keep.md"
+    outside.write_text("keep")
+    (root / "h2").mkdir()
+    (root / "h2" / "link.md").symlink_to(outside)
+    remove_received([received, outside, root / "h2" / "link.md", root / ".." / "keep.md"], root)
+    assert not received.exists() and not received.parent.exists() and root.is_dir()
+    assert outside.read_text() == "keep"

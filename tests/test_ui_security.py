@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import socket
+import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -292,3 +293,38 @@ def test_no_endpoint_reads_copies_or_probes_a_server_path(server):
     after = sorted(p.name for p in server.data_dir.rglob("*"))
     assert "secret.md" not in after and "pipe.md" not in after
     assert set(after) - set(before) <= {"index.lock"}, set(after) - set(before)
+
+
+def test_uploaded_files_leave_gradio_s_folder_once_indexed(server):
+    from gradio_client import Client, handle_file
+
+    doc = server.data_dir.parent / "transient-notes.md"
+    doc.write_text("# 临时笔记\n\n这份笔记只为测试上传后的清理。\n", encoding="utf-8")
+    (gradio_dir,) = [
+        folder
+        for folder in Path(tempfile.gettempdir()).glob("survey-assistant-gradio-*")
+        if (folder / ".owner-pid").is_file()
+        and (folder / ".owner-pid").read_text().strip() == str(server.process.pid)
+    ]
+    status, *_ = Client(server.url, verbose=False).predict([handle_file(doc)], api_name="/upload")
+    assert "transient-notes.md" in status and "✔" in status
+    assert (server.data_dir / "uploads" / "transient-notes.md").is_file()
+    assert not list(gradio_dir.rglob("transient-notes.md"))  # the received copy is gone
+
+
+def test_a_killed_server_s_temporary_folder_is_removed_at_the_next_start(tmp_path_factory):
+    data_dir = indexed_data_dir(tmp_path_factory, "stale")
+    tmp = data_dir.parent / "tmp"
+    tmp.mkdir()
+    first = start_app_server(data_dir, env={"TMPDIR": str(tmp)})
+    (left,) = tmp.glob("survey-assistant-gradio-*")
+    first.process.kill()  # no clean-up runs
+    first.process.wait(timeout=30)
+    assert left.is_dir()
+    second = start_app_server(data_dir, env={"TMPDIR": str(tmp)})
+    try:
+        folders = list(tmp.glob("survey-assistant-gradio-*"))
+        assert not left.exists() and len(folders) == 1
+        assert (folders[0] / ".owner-pid").read_text().strip() == str(second.process.pid)
+    finally:
+        second.stop()

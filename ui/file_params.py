@@ -5,7 +5,8 @@ Any client can call an endpoint with ``{"path": "/any/server/file", "meta": {"_t
 "gradio.FileData"}}``, and Gradio reads such a file while preparing the call, before the app's
 own checks run: a named pipe there blocks a worker for good, and a ``url`` instead of a path has
 Gradio fetch it. So the JSON body of every call is checked here first: each file object must have
-a ``path`` inside Gradio's upload folder (links resolved) and no ``url`` of its own; otherwise the
+a ``path`` inside Gradio's upload folder (links resolved) and no ``url`` but this app's own file
+route for that path (as the page sends it); otherwise the
 request is refused with HTTP 400 and one sentence, the same whether the path exists or not.
 Bodies over ``MAX_BODY_BYTES`` are refused with 413 (questions and settings are small; files
 travel through the upload route, which Gradio limits to the upload size).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import unquote
 
 MAX_BODY_BYTES = 1 << 20
 REFUSAL = "A file parameter must be a file uploaded to this app; upload the file instead."
@@ -43,7 +45,7 @@ def files_allowed(body: bytes, upload_root: Path) -> bool:
     root = upload_root.resolve()
     for item in _file_objects(data):
         path = item.get("path")
-        if not isinstance(path, str) or item.get("url") not in (None, ""):
+        if not isinstance(path, str) or not _own_url(item.get("url"), path):
             return False
         try:
             real = Path(path).resolve()
@@ -52,6 +54,15 @@ def files_allowed(body: bytes, upload_root: Path) -> bool:
         if root not in real.parents:
             return False
     return True
+
+
+def _own_url(url, path: str) -> bool:
+    """No URL, or the one the page itself sends: this app's file route for that same path."""
+    if url in (None, ""):
+        return True
+    if not isinstance(url, str) or "/file=" not in url:
+        return False
+    return unquote(url.split("/file=", 1)[1]) == path
 
 
 class FileParamGuard:

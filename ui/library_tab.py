@@ -11,7 +11,7 @@ from assistant.errors import AssistantError
 from index.loaders import SUPPORTED_SUFFIXES
 
 from . import chat_view, library
-from .uploads import upload_and_index
+from .uploads import SessionQuota, remove_received, upload_and_index
 
 # Index writes are serialised in this process; another process writing the same data directory
 # is refused by the indexer's lock with a clear message.
@@ -20,6 +20,7 @@ WRITES = "library-writes"
 
 def build(components, assistant, *, upload_root: Path):
     settings = components.settings
+    quota = SessionQuota(settings.max_session_upload_files, settings.max_session_upload_mb)
 
     def listing():
         try:
@@ -87,8 +88,9 @@ def build(components, assistant, *, upload_root: Path):
                 search = gr.Button("检索 Search", scale=1, elem_id="sa-retrieval-search")
             results = gr.HTML(js_on_load=None, elem_id="sa-retrieval", padding=False)
 
-    def do_upload(paths, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
+    def do_upload(paths, request: gr.Request, progress=gr.Progress()):  # noqa: B008
         try:
+            quota.take(request.session_hash or "", [Path(p) for p in paths or []])
             result = upload_and_index(
                 components,
                 paths or [],
@@ -97,7 +99,9 @@ def build(components, assistant, *, upload_root: Path):
             )
         except AssistantError as exc:
             gr.Warning(str(exc))
-            return f"⚠ {exc}", *listing(), gr.update()
+            return f"⚠ {exc}", *listing(), None  # the received files are gone: choose again
+        finally:
+            remove_received(paths or [], upload_root)  # copied into the data dir, or refused
         return result.markdown(), *listing(), None
 
     def do_view(name):

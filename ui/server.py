@@ -50,11 +50,46 @@ def prepare_gradio_environment(settings: Settings) -> Path:
             raise UsageError(
                 f"The temporary folder {base} is inside {protected}; set TMPDIR to another folder."
             )
-    folder = Path(tempfile.mkdtemp(prefix="survey-assistant-gradio-", dir=base))
+    remove_stale_gradio_folders(base)
+    folder = Path(tempfile.mkdtemp(prefix=GRADIO_PREFIX, dir=base))
+    (folder / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
     os.environ["GRADIO_TEMP_DIR"] = str(folder)
     os.environ["GRADIO_EXAMPLES_CACHE"] = str(folder / "examples")
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no version check or telemetry calls
     return folder
+
+
+GRADIO_PREFIX = "survey-assistant-gradio-"
+OWNER_FILE = ".owner-pid"
+
+
+def remove_stale_gradio_folders(base: Path) -> list[Path]:
+    """Delete the Gradio folders that servers killed without their clean-up (SIGKILL, power
+    loss) left in ``base``: those whose owner process is gone. A folder of a running server, or
+    one whose owner is unknown, is left alone."""
+    removed = []
+    for folder in base.glob(f"{GRADIO_PREFIX}*"):
+        try:
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            pid = int((folder / OWNER_FILE).read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            continue
+        if pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def blocked_paths(settings: Settings, gradio_dir: Path) -> list[str]:

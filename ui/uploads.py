@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -147,6 +148,63 @@ def store_uploads(accepted: Sequence[tuple[Path, str]], folder: Path) -> list[Pa
             Path(tmp).unlink(missing_ok=True)
         stored.append(target)
     return stored
+
+
+class SessionQuota:
+    """What each browser session has uploaded so far (files, bytes), against the settings'
+    per-session limits. Kept on the server, keyed by Gradio's session hash; a client cannot reset
+    its own count from the page, and a new session starts from zero."""
+
+    def __init__(self, max_files: int, max_mb: float):
+        self.max_files = max_files
+        self.max_bytes = int(max_mb * 1024 * 1024)
+        self._used: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, session: str, files: Sequence[Path]) -> None:
+        """Count ``files`` against ``session``, or raise UsageError when they would exceed it."""
+        sizes = []
+        for path in files:
+            try:
+                sizes.append(path.stat().st_size)
+            except OSError:
+                sizes.append(0)  # refused later as not received
+        with self._lock:
+            count, used = self._used.get(session, (0, 0))
+            if count + len(files) > self.max_files:
+                raise UsageError(
+                    f"This browser session has uploaded {count} files, and {len(files)} more "
+                    f"would pass its limit of {self.max_files}; open a new session to upload more."
+                )
+            if used + sum(sizes) > self.max_bytes:
+                raise UsageError(
+                    f"This browser session has uploaded {used / 1024 / 1024:.1f} MB, and these "
+                    f"files would pass its limit of {self.max_bytes / 1024 / 1024:g} MB; open a "
+                    "new session to upload more."
+                )
+            self._used[session] = (count + len(files), used + sum(sizes))
+
+
+def remove_received(files: Sequence[str | Path], upload_root: Path) -> None:
+    """Delete the files Gradio received for one upload (and their folders, once empty): the
+    accepted ones are copied into the data directory, the rest are not kept at all."""
+    root = upload_root.resolve()
+    for file in files:
+        path = Path(file)
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if root not in real.parents or path.is_symlink():
+            continue  # never delete anything outside Gradio's upload folder
+        real.unlink(missing_ok=True)
+        folder = real.parent
+        while folder != root and root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
 
 
 @dataclass

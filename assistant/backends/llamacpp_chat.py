@@ -9,6 +9,7 @@ crashing. The file is checked (present, GGUF, complete) before llama.cpp opens i
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,9 @@ class LlamaCppChatModel(BaseChatModel):
                     prime_state_dir=self.prime_state_dir,
                 )
                 self._process = ModelProcess(config, self.limits)
+                # The worker ends with the last reference to this model (an Assistant dropped,
+                # a demo model replaced), not only when the whole process exits.
+                weakref.finalize(self, self._process.close)
             return self._process
 
     def load(self) -> dict:
