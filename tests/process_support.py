@@ -23,3 +23,22 @@ def stop_process(process: subprocess.Popen) -> int:
             process.kill()
             process.wait(timeout=20)
     return process.returncode
+
+
+def model_worker_of(pid: int, timeout: float = 120):
+    """The local model's worker process among ``pid``'s descendants (a psutil.Process), waiting
+    for it to start."""
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in psutil.Process(pid).children(recursive=True):
+            try:
+                if "assistant.local_model.worker" in " ".join(child.cmdline()):
+                    return child
+            except psutil.Error:
+                continue
+        time.sleep(0.05)
+    raise AssertionError("no model worker process was started")

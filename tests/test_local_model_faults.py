@@ -25,6 +25,7 @@ import pytest
 pytest.register_assert_rewrite("llm_support")
 
 from llm_support import ROOT, make_components  # noqa: E402
+from process_support import model_worker_of  # noqa: E402
 
 from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, ModelCrashedError  # noqa: E402
@@ -35,7 +36,6 @@ pytestmark = pytest.mark.llm
 
 CRASH_ON_DECODE = Path(__file__).parent / "faults" / "crash_on_decode"
 QUESTION = "深度学习有哪些基础算法？"
-WORKER = "assistant.local_model.worker"
 # Long enough that a signal sent after the first piece always lands in the middle of the answer.
 LONG = {"max_answer_tokens": 384, "context_passages": 1, "llm_context_tokens": 1024}
 
@@ -177,20 +177,6 @@ def _cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env | {"ASSISTANT_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"} | extra
 
 
-def _worker_of(pid: int, timeout: float = 60) -> psutil.Process:
-    """The model's worker process among ``pid``'s children."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for child in psutil.Process(pid).children(recursive=True):
-            try:
-                if WORKER in " ".join(child.cmdline()):
-                    return child
-            except psutil.Error:
-                continue
-        time.sleep(0.05)
-    raise AssertionError("no model worker process was started")
-
-
 class Output:
     """A child's stdout, read on a thread as it comes."""
 
@@ -230,7 +216,7 @@ def test_cli_ask_reports_a_crash_mid_answer_in_one_line(llm_data_dir, smollm_pat
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     out = Output(process.stdout)
-    worker = _worker_of(process.pid)
+    worker = model_worker_of(process.pid)
     out.wait_for(lambda text: len(text.strip()) >= 2)  # the answer is being written
     worker.send_signal(signal.SIGSEGV)
     code = process.wait(timeout=60)
@@ -260,7 +246,7 @@ def test_cli_chat_restarts_the_model_and_answers_the_next_question(llm_data_dir,
         out.wait_for(lambda text: "你> " in text)
         process.stdin.write(QUESTION + "\n")
         process.stdin.flush()
-        worker = _worker_of(process.pid)
+        worker = model_worker_of(process.pid)
         out.wait_for(
             lambda text: len(text.split("助手> ", 1)[-1].strip()) >= 2 and "助手> " in text
         )
@@ -274,7 +260,7 @@ def test_cli_chat_restarts_the_model_and_answers_the_next_question(llm_data_dir,
         )
         second = text.rsplit("助手> ", 1)[1]
         assert "error:" not in second and second.strip(" \n你>"), text
-        assert _worker_of(process.pid).pid != worker.pid
+        assert model_worker_of(process.pid).pid != worker.pid
         process.stdin.write("/quit\n")
         process.stdin.flush()
         assert process.wait(timeout=60) == 0

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 import signal
-import time
 from pathlib import Path
 
-import psutil
 import pytest
 from browser_support import ARGS, CHROMIUM, ask, last_bot, wait_finished
+from process_support import model_worker_of
 from ui_support import SCREENSHOTS, indexed_data_dir, start_app_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.llm]
-WORKER = "assistant.local_model.worker"
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
@@ -59,26 +57,13 @@ def page(server):
         browser.close()
 
 
-def _worker(server, timeout: float = 120) -> psutil.Process:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for child in psutil.Process(server.process.pid).children(recursive=True):
-            try:
-                if WORKER in " ".join(child.cmdline()):
-                    return child
-            except psutil.Error:
-                continue
-        time.sleep(0.1)
-    raise AssertionError("the app started no model worker")
-
-
 @pytest.mark.parametrize(
     ("sig", "said"),
     [(signal.SIGSEGV, "crashed (SIGSEGV)"), (signal.SIGKILL, "was killed (SIGKILL")],
     ids=["SIGSEGV", "SIGKILL"],
 )
 def test_a_model_crash_mid_answer_leaves_the_app_answering(page, server, sig, said):
-    worker = _worker(server)
+    worker = model_worker_of(server.process.pid)
     page.click("#sa-new-chat")  # no history: the question goes to the model as it is
     page.wait_for_function(
         "() => document.querySelectorAll(\"#sa-chatbot [data-testid='bot']\").length === 0"
@@ -104,4 +89,4 @@ def test_a_model_crash_mid_answer_leaves_the_app_answering(page, server, sig, sa
     text = wait_finished(page)
     page.screenshot(path=str(SCREENSHOTS / f"model-crash-{sig.name}-next.png"), full_page=True)
     assert "Error" not in text and text.strip(), text
-    assert _worker(server).pid != worker.pid  # answered by a new worker
+    assert model_worker_of(server.process.pid).pid != worker.pid  # answered by a new worker
