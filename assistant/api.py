@@ -276,13 +276,15 @@ class AnswerStream:
             except BackendError as exc:
                 exc.passages = sources or prepared.evidence  # still show what was retrieved
                 if parts:  # what the model wrote before it stopped, marked as cut off
-                    self.answer = self._answer(prepared, backend, "".join(parts).strip(), sources)
-                    self.answer.cut_off = True
+                    partial = "".join(parts).strip()
+                    self.answer = self._answer(prepared, backend, partial, sources, cut_off=True)
                 raise
             text = "".join(parts).strip()
         self.answer = self._answer(prepared, backend, text, sources, from_faq=from_faq)
 
-    def _answer(self, prepared, backend, text: str, sources, *, from_faq: bool = False) -> Answer:
+    def _answer(
+        self, prepared, backend, text: str, sources, *, from_faq=False, cut_off=False
+    ) -> Answer:
         from .backends.base import ABSTAIN
 
         abstained = not sources or text.strip() == ABSTAIN[prepared.language]
@@ -299,4 +301,5 @@ class AnswerStream:
             timings_ms=timings,
             notices=prepared.notices,
             from_faq=from_faq,
+            cut_off=cut_off,
         )

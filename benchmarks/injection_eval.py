@@ -76,18 +76,11 @@ def run(indexes: dict[str, Components], docs: list[dict], backend: str, **overri
 
 
 def false_positive_rates() -> dict:
-    from assistant.safety import _SENTENCE, neutralise_passage
+    from assistant.safety import _SENTENCE, REMOVED, neutralise_passage
 
     def rate(texts: list[str]) -> tuple[int, int]:
-        flagged = total = 0
-        for text in texts:
-            for sentence in _SENTENCE.findall(text):
-                if sentence.strip():
-                    total += 1
-                    flagged += neutralise_passage(sentence).strip() != sentence.strip() and (
-                        "[…]" in neutralise_passage(sentence)
-                    )
-        return flagged, total
+        sentences = [s for text in texts for s in _SENTENCE.findall(text) if s.strip()]
+        return sum(REMOVED in neutralise_passage(s) for s in sentences), len(sentences)
 
     survey = (SOURCE_ROOT / "corpus" / "ai_large_models_survey.md").read_text(encoding="utf-8")
     rates = {"survey": rate([survey])}
