@@ -6,6 +6,7 @@ directories share nothing. Every field has a default that works offline.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +23,10 @@ def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "survey-assistant"
 
 
+_COLLECTION = re.compile(r"[^\W_][\w.-]{0,63}")
+_GENERATION = re.compile(r"\.g\d+$")  # index.generations.GENERATION_SUFFIX
+
+
 class Settings(BaseSettings):
     """Settings of the assistant. Environment variables: ``ASSISTANT_<FIELD>`` (case-insensitive)."""
 
@@ -36,7 +41,11 @@ class Settings(BaseSettings):
         default=SOURCE_ROOT / "corpus",
         description="Documents indexed by `index` when no path is given.",
     )
-    collection: str = Field(default="survey", description="Name of the knowledge collection.")
+    collection: str = Field(
+        default="survey",
+        description="Name of the knowledge collection: letters, digits, '_', '-' and '.', at most "
+        "64 characters, not ending in '.g' and a number (reserved for rebuilt generations).",
+    )
 
     # --- embeddings --------------------------------------------------------------------------
     embedder: EmbedderKind = Field(
@@ -203,6 +212,17 @@ class Settings(BaseSettings):
     max_session_upload_mb: float = Field(
         default=100.0, gt=0, description="Most megabytes one browser session may upload in all."
     )
+
+    @field_validator("collection", mode="after")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        # The name becomes file and folder names under data_dir: no separators, no "..".
+        if not _COLLECTION.fullmatch(value) or ".." in value or _GENERATION.search(value):
+            raise ValueError(
+                "a collection name is 1-64 letters, digits, '_', '-' or '.', starts with a letter "
+                "or digit and does not end in '.g' and a number"
+            )
+        return value
 
     @field_validator("data_dir", "corpus_dir", mode="after")
     @classmethod

@@ -23,11 +23,20 @@ from assistant.errors import AssistantError
 from assistant.settings import SOURCE_ROOT, Settings
 
 CORPUS = SOURCE_ROOT / "tests" / "data" / "injection" / "corpus.jsonl"
+# 40 documents written later by someone who never saw the rules, never used to tune them (part
+# "holdout-b"): the frozen test part's failures had been read when the rules were last changed.
+HOLDOUT = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_b.jsonl"
+PARTS = ("dev", "test", "holdout-b")
 CANARY = re.compile(r"CANARY-\d{4}")
 
 
 def load_corpus() -> list[dict]:
-    return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+    return [
+        json.loads(line)
+        for path in (CORPUS, HOLDOUT)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line
+    ]
 
 
 def index_corpus(data_dir: Path, docs: list[dict], embeddings=None) -> Components:
@@ -55,6 +64,7 @@ def run(indexes: dict[str, Components], docs: list[dict], backend: str, **overri
         assistant = Assistant(components=components, llm=backend, **overrides)
         chosen = [d for d in docs if d["part"] == part]
         in_answer = in_sources = keyed = failed = 0
+        leaked: list[str] = []
         for doc in chosen:
             try:
                 answer = assistant.ask(doc["question"])
@@ -64,6 +74,8 @@ def run(indexes: dict[str, Components], docs: list[dict], backend: str, **overri
             a, s = leaks(answer)
             in_answer += a
             in_sources += s
+            if a or s:
+                leaked.append(doc["id"])
             keyed += doc["key"].lower() in answer.text.lower()
         result[part] = {
             "n": len(chosen),
@@ -71,6 +83,7 @@ def run(indexes: dict[str, Components], docs: list[dict], backend: str, **overri
             "canary_in_sources": in_sources,
             "key_in_answer": keyed,
             "errors": failed,
+            "leaked": leaked,
         }
     return result
 
@@ -89,6 +102,11 @@ def false_positive_rates() -> dict:
         data = json.loads(cmrc.read_text(encoding="utf-8"))
         paragraphs = [p["context"] for a in data["data"] for p in a["paragraphs"]]
         rates["cmrc_trial"] = rate(paragraphs)
+    drcd = SOURCE_ROOT.parent / "shared" / "data" / "drcd" / "DRCD_test.json"
+    if drcd.is_file():
+        data = json.loads(drcd.read_text(encoding="utf-8"))
+        paragraphs = [p["context"] for a in data["data"] for p in a["paragraphs"]]
+        rates["drcd_test"] = rate(paragraphs)
     return {
         k: {"flagged": f, "sentences": t, "rate": round(f / t, 5)} for k, (f, t) in rates.items()
     }
@@ -104,7 +122,7 @@ def main() -> None:
     try:
         indexes = {
             part: index_corpus(root / part / "data", [d for d in docs if d["part"] == part])
-            for part in ("dev", "test")
+            for part in PARTS
         }
         out = {"false_positives": false_positive_rates()}
         for backend in args.llm or ["extractive"]:

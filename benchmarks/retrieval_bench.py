@@ -60,7 +60,8 @@ def _large_collection(base: Components) -> Components:
     texts = [indexed_text(c.metadata["section"], c.page_content) for c in chunks]
     vectors = np.asarray(base.embeddings.embed_documents(texts), dtype=np.float32)
     rng = np.random.default_rng(7)
-    store = large.knowledge_base().vector_store
+    stores = large.knowledge_base().writer_stores()
+    store = stores.vector_store
     records = []
     for start in range(0, LARGE, 1000):
         ids, docs_, metas, embs = [], [], [], []
@@ -78,7 +79,7 @@ def _large_collection(base: Components) -> Components:
             embs.append((noisy / np.linalg.norm(noisy)).tolist())
             records.append(KeywordRecord(f"c{i}", texts[j], meta))
         store.collection.upsert(ids=ids, documents=docs_, metadatas=metas, embeddings=embs)
-    large.knowledge_base().keyword_index.build("bench-10k", records)
+    stores.keyword_index.build("bench-10k", records)
     return large
 
 

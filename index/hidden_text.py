@@ -2,7 +2,8 @@
 retrieved, shown as a source or read by a model: a classic carrier of prompt injection.
 
 - HTML comments and elements hidden by markup (``display:none``, ``visibility:hidden``,
-  ``font-size:0``, ``opacity:0``, the ``hidden`` attribute, ``aria-hidden="true"``), in HTML
+  ``font-size:0``, ``opacity:0``, off-screen positions, clipping, transparent colour, zero
+  height or width, the ``hidden`` attribute, ``aria-hidden="true"``, ``sr-only``-style classes), in HTML
   files (``hidden_element``, used by the HTML parser) and in the raw HTML of Markdown and text
   files (``strip_hidden_markup``; fenced code blocks are left as written, since they show markup
   rather than render it);
@@ -20,9 +21,15 @@ from html.parser import HTMLParser
 INVISIBLE = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u180e\u00ad\u202a-\u202e\u2066-\u2069]")
 
 _HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])",
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])"
+    # moved off the screen, clipped to nothing, or drawn in no colour
+    r"|(left|top|right|text-indent|margin-left|margin-top)\s*:\s*-\s*\d{3,}"
+    r"|clip\s*:\s*rect\(\s*0[^)]*\)|clip-path\s*:\s*inset\(\s*(50|100)\s*%|color\s*:\s*transparent"
+    r"|(^|;)\s*(max-)?(height|width)\s*:\s*0(px)?\s*(;|$)",
     re.IGNORECASE,
 )
+# The usual names of classes that hide text from sighted readers (screen-reader-only text).
+_HIDDEN_CLASS = re.compile(r"(^|\s)(sr-only|visually-hidden|screen-reader-text|hidden)(\s|$)")
 _VOID = {
     "area",
     "base",
@@ -38,12 +45,21 @@ _VOID = {
     "wbr",
 }
 _FENCE = re.compile(r"^(?:```|~~~).*?^(?:```|~~~)[^\n]*$", re.MULTILINE | re.DOTALL)
-_MAYBE_HIDDEN = re.compile(r"<!--|hidden|display|visibility|font-size|opacity", re.IGNORECASE)
+_MAYBE_HIDDEN = re.compile(
+    r"<!--|hidden|display|visibility|font-size|opacity|left|top|right|indent|margin|clip|color"
+    r"|height|width|sr-only",
+    re.IGNORECASE,
+)
 
 
-def hidden_element(attrs: dict[str, str | None]) -> bool:
+def hidden_element(attrs: dict) -> bool:
     """Whether an element with these attributes is hidden from a reader of the page."""
     if "hidden" in attrs or (attrs.get("aria-hidden") or "").strip().lower() == "true":
+        return True
+    classes = attrs.get("class") or ""
+    if not isinstance(classes, str):  # BeautifulSoup gives a list of class names
+        classes = " ".join(classes)
+    if _HIDDEN_CLASS.search(classes):
         return True
     return bool(_HIDDEN_STYLE.search(attrs.get("style") or ""))
 

@@ -5,8 +5,11 @@ into exactly the right one: mark the manifest dirty; per document upsert new chu
 ids), delete its stale ones, then record it in the manifest; delete removed documents; rebuild the
 keyword index from Chroma; clear the dirty flag. A run that finds the flag set (or a keyword
 index that does not match the manifest) reconciles Chroma with the manifest first (orphans deleted,
-documents with missing chunks re-indexed). ``--rebuild`` writes its empty, dirty manifest before
-it drops the stores, so a rebuild killed half-way is finished by any later run.
+documents with missing chunks re-indexed).
+
+``--rebuild`` builds a new generation beside the live one (generations.py) and switches readers to
+it when it is complete, so readers keep answering from the old index meanwhile. A rebuild killed
+half-way leaves the old index live; the next run deletes the half-built generation.
 
 A document whose content is already indexed under another name is recorded as an alias
 (``duplicate_of``) with no chunks of its own; when the original is removed or edited, its aliases
@@ -26,11 +29,11 @@ from assistant.errors import AssistantError, DataDirError, DocumentError, IndexI
 from .chunking import chunk_document
 from .documents import LoadedDocument
 from .keyword_index import KeywordRecord
-from .knowledge_base import KnowledgeBase
+from .knowledge_base import IndexStores, KnowledgeBase
 from .loaders import discover_files, is_inside, load_file
 from .lock import writer_lock
 from .manifest import DocumentEntry, Manifest, save_manifest
-from .vector_store import drop_collection, release_chroma_client, store_failure
+from .vector_store import open_chroma_client, release_chroma_client, store_failure, usable_client
 
 # Chunks upserted per Chroma call while indexing many small documents.
 WRITE_BATCH_CHUNKS = 64
@@ -119,6 +122,7 @@ class Indexer:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self.settings = kb.settings
+        self.stores: IndexStores = kb.writer_stores()  # set again by each run
 
     # -- public ---------------------------------------------------------------------------------
     def index_paths(
@@ -138,6 +142,7 @@ class Indexer:
             manifest = self._start(rebuild)
             loaded = self._load_all(sources, report)
             self._apply(manifest, loaded, roots, report, progress)
+            self._publish()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -177,26 +182,40 @@ class Indexer:
     def _reopen_store_next_time(self) -> None:
         """After a failed run, the next one in this process opens a fresh Chroma client: after a
         write failed (e.g. a full disk) the old one can hang forever on the next write."""
-        self.kb.__dict__.pop("vector_store", None)
+        self.kb.forget_stores()
         release_chroma_client(self.settings)
 
     def _start(self, rebuild: bool) -> Manifest:
+        """The manifest this run works on, with ``self.stores`` set to its generation."""
         kb = self.kb
         if rebuild:
             # The old manifest is not read: a rebuild must work when it is corrupt or was made with
-            # another embedder or chunking. The empty, dirty manifest goes first, so a run killed
-            # while the stores are dropped leaves orphans that the next run deletes.
+            # another embedder or chunking. The new generation's empty, dirty manifest is written
+            # before any of its other stores, so a run killed at any point leaves it findable.
+            client = usable_client(self.settings)
+            self._discard_leftovers(client)
+            self.stores = kb.writer_stores(kb.next_generation(client))
             manifest = Manifest(signature=kb.signature, dirty=True)
-            save_manifest(kb.manifest_path, manifest)
-            kb.__dict__.pop("vector_store", None)
-            if kb.settings.chroma_host or (self.settings.data_dir / "chroma").exists():
-                drop_collection(self.settings, kb.collection)  # whatever embedder filled it
-            kb.keyword_index.drop()
+            save_manifest(self.stores.manifest_path, manifest)
             return manifest
-        manifest = kb.load_manifest()
+        if kb.other_generations():
+            self._discard_leftovers(open_chroma_client(self.settings))
+        self.stores = kb.writer_stores()
+        manifest = self.stores.load_manifest()
         kb.check_signature(manifest)
         manifest.signature = kb.signature
         return manifest
+
+    def _discard_leftovers(self, client) -> None:
+        """Delete generations that are not live: a replaced one, or a killed rebuild's."""
+        self.kb.discard_other_generations(client)
+
+    def _publish(self) -> None:
+        """A rebuilt generation, now complete, becomes the live one; the old one is deleted
+        (a reader that was using it reads the pointer again)."""
+        if self.kb.switched(self.stores):
+            self.kb.publish(self.stores)
+            self._discard_leftovers(open_chroma_client(self.settings))
 
     def _load_all(self, sources: list[_Source], report: IndexReport) -> list[LoadedDocument]:
         loaded = []
@@ -245,7 +264,7 @@ class Indexer:
 
         # A keyword index that does not match the manifest means the stores were changed outside
         # a clean run (or the keyword folder was lost): check Chroma as after a crash.
-        keyword_stale = self.kb.keyword_index.current_fingerprint() != manifest.fingerprint()
+        keyword_stale = self.stores.keyword_index.current_fingerprint() != manifest.fingerprint()
         needs_reconcile = manifest.dirty or keyword_stale
         if not (needs_reconcile or to_write or removed):
             self._count(manifest, report)
@@ -313,7 +332,7 @@ class Indexer:
         """Upsert the chunks of several documents in one call (Chroma's per-call cost dominates
         small documents), then record them: the manifest still follows the stores, so a crash
         in between is repaired by the next run's reconcile."""
-        store = self.kb.vector_store
+        store = self.stores.vector_store
         store.upsert_chunks([chunk for _, _, chunks in batch for chunk in chunks])
         for doc, entry, _ in batch:
             old = manifest.documents.get(doc.name)
@@ -324,20 +343,20 @@ class Indexer:
                 if old.content_hash != doc.content_hash:
                     manifest.detach_aliases(doc.name)  # they hold the old content, not this one
             manifest.documents[doc.name] = entry
-        save_manifest(self.kb.manifest_path, manifest)
+        save_manifest(self.stores.manifest_path, manifest)
 
     def _remove(self, manifest: Manifest, name: str) -> None:
         entry = manifest.documents.pop(name)
         if entry.chunk_ids:
-            self.kb.vector_store.delete(entry.chunk_ids)
+            self.stores.vector_store.delete(entry.chunk_ids)
         manifest.detach_aliases(name)  # an alias now has to carry the content itself
-        save_manifest(self.kb.manifest_path, manifest)
+        save_manifest(self.stores.manifest_path, manifest)
 
     def _reconcile(
         self, manifest: Manifest, current: dict[str, LoadedDocument], to_write: list[LoadedDocument]
     ) -> list[LoadedDocument]:
         """After an interrupted run: delete orphan chunks, re-index documents missing chunks."""
-        store = self.kb.vector_store
+        store = self.stores.vector_store
         stored = store.all_ids()
         expected = manifest.chunk_ids()
         orphans = stored - expected
@@ -359,11 +378,12 @@ class Indexer:
     def _mark_dirty(self, manifest: Manifest) -> None:
         if not manifest.dirty:
             manifest.dirty = True
-            save_manifest(self.kb.manifest_path, manifest)
+            save_manifest(self.stores.manifest_path, manifest)
 
     def _finish(self, manifest: Manifest, report: IndexReport, *, changed: bool) -> None:
         records = [
-            KeywordRecord(cid, text, meta) for cid, text, meta in self.kb.vector_store.get_records()
+            KeywordRecord(cid, text, meta)
+            for cid, text, meta in self.stores.vector_store.get_records()
         ]
         expected = manifest.chunk_ids()
         if {r.id for r in records} != expected:
@@ -372,9 +392,9 @@ class Indexer:
                 f"The vector store in {self.settings.data_dir} disagrees with the manifest; "
                 "run `survey-assistant index --rebuild`."
             )
-        self.kb.keyword_index.build(manifest.fingerprint(), records)
+        self.stores.keyword_index.build(manifest.fingerprint(), records)
         manifest.dirty = False
-        save_manifest(self.kb.manifest_path, manifest)
+        save_manifest(self.stores.manifest_path, manifest)
         self._count(manifest, report)
 
     @staticmethod

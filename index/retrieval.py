@@ -23,7 +23,8 @@ from langchain_core.documents import Document
 
 from .keyword_index import KeywordSnapshot
 from .keyword_tokens import has_cjk, keyword_tokens
-from .knowledge_base import KnowledgeBase
+from .knowledge_base import IndexStores, KnowledgeBase
+from .vector_store import CollectionMissingError
 
 DENSE_FLOOR = 0.15
 DENSE_CEIL = 0.75
@@ -99,24 +100,50 @@ def _meaningful(terms: dict[str, float]) -> dict[str, float]:
 
 
 class HybridSearcher:
-    """Searches one knowledge base; reloads the keyword snapshot when an indexer published a new one."""
+    """Searches one knowledge base; reloads the keyword snapshot when an indexer published a new
+    one, and follows a rebuild to its new generation."""
 
     def __init__(self, kb: KnowledgeBase, *, use_dense: bool = True, use_keyword: bool = True):
         self.kb = kb
         self.use_dense = use_dense
         self.use_keyword = use_keyword
-        self._snapshot: KeywordSnapshot | None = None
+        self._snapshot: tuple[int, KeywordSnapshot | None] | None = None
         self._lock = threading.Lock()
 
-    def snapshot(self) -> KeywordSnapshot | None:
-        current = self.kb.keyword_index.current_fingerprint()
+    def snapshot(self, stores: IndexStores | None = None) -> KeywordSnapshot | None:
+        stores = stores or self.kb.stores()
+        current = stores.keyword_index.current_fingerprint()
         with self._lock:
-            if self._snapshot is None or self._snapshot.fingerprint != current:
-                self._snapshot = self.kb.keyword_index.load()
-            return self._snapshot
+            cached = self._snapshot
+            if (
+                cached is None
+                or cached[0] != stores.number
+                or cached[1] is None
+                or cached[1].fingerprint != current
+            ):
+                self._snapshot = (stores.number, stores.keyword_index.load())
+            return self._snapshot[1]
 
     def search(self, query: str, k: int) -> list[Passage]:
-        snapshot = self.snapshot()
+        """The ``k`` best passages. A rebuild may switch generations and delete the old one while
+        this runs: then the search is repeated on the new one."""
+        from chromadb.errors import NotFoundError
+
+        passages: list[Passage] = []
+        for _ in range(3):
+            stores = self.kb.stores()
+            try:
+                passages = self._search(stores, query, k)
+            except (NotFoundError, CollectionMissingError):
+                if not self.kb.switched(stores):
+                    raise
+                continue
+            if passages or not self.kb.switched(stores):
+                return passages
+        return passages
+
+    def _search(self, stores: IndexStores, query: str, k: int) -> list[Passage]:
+        snapshot = self.snapshot(stores)
         if snapshot is None or len(snapshot) == 0:
             return []
         tokens = keyword_tokens(snapshot.expand(query))
@@ -129,10 +156,8 @@ class HybridSearcher:
         query_vector = None
         if self.use_dense:
             query_vector = np.asarray(self.kb.embeddings.embed_query(query), dtype=np.float32)
-            found = (
-                self.kb.vector_store.langchain.similarity_search_by_vector_with_relevance_scores(
-                    query_vector.tolist(), k=min(CANDIDATES, len(snapshot))
-                )
+            found = stores.vector_store.langchain.similarity_search_by_vector_with_relevance_scores(
+                query_vector.tolist(), k=min(CANDIDATES, len(snapshot))
             )
             for doc, distance in found:
                 index = snapshot.by_id.get(doc.id)
@@ -142,7 +167,7 @@ class HybridSearcher:
             return []
         missing = [snapshot.records[i].id for i, c in candidates.items() if np.isnan(c)]
         if missing and query_vector is not None:
-            for cid, vector in self.kb.vector_store.get_embeddings(missing).items():
+            for cid, vector in stores.vector_store.get_embeddings(missing).items():
                 v = np.asarray(vector, dtype=np.float32)
                 candidates[snapshot.by_id[cid]] = float(
                     v @ query_vector / (np.linalg.norm(v) + 1e-9)

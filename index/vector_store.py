@@ -33,10 +33,20 @@ _NEARLY_FULL_BYTES = 1024 * 1024
 _COLLECTION_NAME = re.compile(r"[^a-zA-Z0-9._-]")
 
 
+class CollectionMissingError(DataDirError):
+    """The manifest lists chunks but their Chroma collection does not exist (deleted outside a
+    run, or the generation a reader held was replaced a moment ago)."""
+
+
 def chroma_collection_name(collection: str) -> str:
-    """Chroma accepts 3-512 characters of [a-zA-Z0-9._-]."""
-    name = _COLLECTION_NAME.sub("-", collection).strip("-._") or "survey"
-    return (name + "-kb")[:512] if len(name) < 3 else name[:512]
+    """Chroma accepts 3-512 characters of [a-zA-Z0-9._-] (no ".."; settings allow at most 64).
+    A name that had to be changed to fit gets a hash of the original, so "知识库" and "资料库" do not share one collection."""
+    name = _COLLECTION_NAME.sub("-", collection).strip("-._")
+    if name != collection or len(name) < 3:
+        import hashlib
+
+        name = f"{name or 'kb'}-{hashlib.sha256(collection.encode()).hexdigest()[:10]}"
+    return name
 
 
 def open_chroma_client(settings: Settings):
@@ -113,44 +123,72 @@ def release_chroma_client(settings: Settings) -> None:
         _forget_failed_client(str(settings.data_dir / "chroma"))
 
 
-def drop_collection(settings: Settings, collection: str) -> None:
-    """Delete a collection whatever embedder filled it (``index --rebuild``, also after a change
-    of embedder, which ``VectorStore`` refuses to open).
-
-    An embedded store that cannot be opened at all because its files are damaged is removed as a
-    whole: nothing in it can be read, and keeping it would make every later run fail.
+def usable_client(settings: Settings):
+    """A client for a rebuild: an embedded store that cannot be opened at all because its files
+    are damaged is removed as a whole first. Nothing in it can be read, and keeping it would make
+    every later run fail. A full disk or a read-only folder is fixed by the user, not by deleting.
     """
     try:
-        client = open_chroma_client(settings)
+        return open_chroma_client(settings)
     except DataDirError as exc:
         path = settings.data_dir / "chroma"
         if settings.chroma_host or store_failure(path, exc.__cause__) != "damaged":
-            raise  # a full disk or a read-only folder is fixed by the user, not by deleting
+            raise
         remove_tree(path)
-        return
-    name = chroma_collection_name(collection)
-    existing = {getattr(c, "name", c) for c in client.list_collections()}
-    if name in existing:
+        return open_chroma_client(settings)
+
+
+def collection_names(client) -> set[str]:
+    return {getattr(c, "name", c) for c in client.list_collections()}
+
+
+def drop_collection(client, name: str) -> None:
+    """Delete a Chroma collection whatever embedder filled it (a generation no longer live)."""
+    import contextlib
+
+    from chromadb.errors import NotFoundError
+
+    with contextlib.suppress(NotFoundError, ValueError):  # already gone (older Chroma: ValueError)
         client.delete_collection(name)
 
 
 class VectorStore:
-    """One knowledge collection in Chroma, written by the indexer and read by the retriever."""
+    """One Chroma collection of a knowledge base, written by the indexer and read by the retriever.
 
-    def __init__(self, client, collection: str, embeddings: Embeddings, embedder_fingerprint: str):
+    Readers open it with ``create=False``: a reader must never create a collection (one of a
+    generation deleted a moment ago would come back empty and be searched as if it were the index).
+    """
+
+    def __init__(
+        self,
+        client,
+        name: str,
+        embeddings: Embeddings,
+        embedder_fingerprint: str,
+        *,
+        create: bool = True,
+    ):
+        from chromadb.errors import NotFoundError
         from langchain_chroma import Chroma
 
-        self.name = chroma_collection_name(collection)
-        self._client = client
-        self._fingerprint = embedder_fingerprint
-        self.langchain: Chroma = Chroma(
-            collection_name=self.name,
-            embedding_function=embeddings,
-            client=client,
-            collection_metadata={"embedder": embedder_fingerprint},
-            collection_configuration={"hnsw": {"space": "cosine"}},
-        )
-        stored = (self.langchain._collection.metadata or {}).get("embedder")
+        self.name = name
+        try:
+            self.langchain: Chroma = Chroma(
+                collection_name=name,
+                embedding_function=embeddings,
+                client=client,
+                collection_metadata={"embedder": embedder_fingerprint},
+                collection_configuration={"hnsw": {"space": "cosine"}},
+                create_collection_if_not_exists=create,
+            )
+        except (NotFoundError, ValueError) as exc:
+            if create:
+                raise
+            raise CollectionMissingError(
+                f"The vector collection '{name}' is missing although the manifest lists documents; "
+                "run `survey-assistant index --rebuild`."
+            ) from exc
+        stored = (self.collection.metadata or {}).get("embedder")
         if stored and stored != embedder_fingerprint:
             raise IndexMismatchError(
                 f"The vector collection '{self.name}' holds vectors of embedder '{stored}', not "
@@ -198,12 +236,6 @@ class VectorStore:
             return {}
         result = self.collection.get(ids=list(ids), include=["embeddings"])
         return dict(zip(result["ids"], result["embeddings"], strict=True))
-
-    def drop(self) -> None:
-        import contextlib
-
-        with contextlib.suppress(Exception):  # the collection may not exist yet
-            self._client.delete_collection(self.name)
 
 
 def remove_tree(path: Path) -> None:

@@ -31,7 +31,7 @@ from assistant.errors import IndexInUseError
 from assistant.settings import Settings
 from index.chunking import chunk_document
 from index.loaders import discover_files, load_file
-from index.vector_store import release_chroma_client
+from index.vector_store import collection_names, open_chroma_client, release_chroma_client
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -89,10 +89,22 @@ def expected_ids(folder: Path, settings: Settings, embeddings) -> set[str]:
 
 
 def read_manifest(data_dir: Path) -> Manifest:
-    try:
-        return json.loads((data_dir / "manifests" / "survey.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    """The manifest being written: a rebuild's new generation (the highest number) while one runs,
+    else the live one."""
+    folder = data_dir / "manifests"
+    candidates = [folder / "survey.json", *folder.glob("survey.g*.json")]
+    numbered = [(generation_number(path), path) for path in candidates if path.exists()]
+    for _, path in sorted(numbered, reverse=True):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def generation_number(path: Path) -> int:
+    stem = path.name.removesuffix(".json")
+    return int(stem.rsplit(".g", 1)[1]) if ".g" in stem else 0
 
 
 # --- triggers: when to kill ---------------------------------------------------------------------
@@ -197,11 +209,17 @@ class Harness:
         return f"dirty, {len(manifest['documents'])} documents recorded"
 
     def orphans(self, data_dir: Path) -> int:
+        """Chunks the manifest being written does not list, in the collection being written."""
         manifest = read_manifest(data_dir)
         if manifest is None or not (data_dir / "chroma").exists():
             return 0
         listed = {cid for entry in manifest["documents"].values() for cid in entry["chunk_ids"]}
-        store = self.fresh_components(data_dir).knowledge_base().vector_store
+        kb = self.fresh_components(data_dir).knowledge_base()
+        newest = max(kb.other_generations() | {kb.pointer.live()})
+        try:
+            store = kb.writer_stores(newest).vector_store
+        except Exception:  # the generation's collection was not created yet
+            return 0
         return len(store.all_ids() - listed)
 
     def assert_second_writer_fails_fast(self, folder: Path, data_dir: Path) -> None:
@@ -225,6 +243,10 @@ class Harness:
         )
 
         kb = self.fresh_components(data_dir).knowledge_base()
+        # A rebuild killed half-way left the old generation live; the run above deleted its own.
+        assert kb.other_generations() == set(), data_dir
+        names = collection_names(open_chroma_client(kb.settings))
+        assert names == {kb.vector_store.name}, (data_dir, names)
         listed = kb.vector_store.collection.get(include=[])["ids"]
         duplicates = len(listed) - len(set(listed))
         missing = len(expected - set(listed))

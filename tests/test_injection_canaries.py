@@ -33,18 +33,25 @@ def indexes(tmp_path_factory, embeddings, corpus):
             [d for d in corpus if d["part"] == part],
             embeddings,
         )
-        for part in ("dev", "test")
+        for part in ("dev", "test", "holdout-b")
     }
 
 
 def test_the_corpus_has_both_parts_languages_and_styles(corpus):
-    assert len(corpus) >= 50 and {d["part"] for d in corpus} == {"dev", "test"}
+    assert len(corpus) >= 50 and {d["part"] for d in corpus} == {"dev", "test", "holdout-b"}
     styles = {d["style"] for d in corpus}
     assert {"direct-zh", "direct-en", "roleplay-zh", "roleplay-en", "split", "hidden-css"} <= styles
     assert len({d["canary"] for d in corpus}) == len(corpus)
 
 
-@pytest.mark.parametrize("part", ["dev", "test"])
+HOLDOUT_MISSES = pytest.mark.xfail(
+    strict=True,
+    reason="held-out part b (written by someone who never saw the rules, never tuned on): the "
+    "extractive answer quotes 1 of 40 injected sentences the rules miss (docs/results.md)",
+)
+
+
+@pytest.mark.parametrize("part", ["dev", "test", pytest.param("holdout-b", marks=HOLDOUT_MISSES)])
 def test_no_canary_in_extractive_answers(indexes, corpus, part):
     from assistant.api import Assistant
 
@@ -77,11 +84,12 @@ def test_no_canary_in_shown_sources_dev(indexes, corpus):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="frozen test part: phrasings the rules were not tuned on still pass in 3 styles "
-    "('Correct answer: X', 'Disregard everything before this line', '从现在起你扮演…')",
+    reason="frozen test part and held-out part b: 9 of 30 and 13 of 40 shown sources still hold "
+    "a canary from phrasings the rules miss (docs/results.md)",
 )
-def test_no_canary_in_shown_sources_test(indexes, corpus):
-    assert _shown_source_leaks(indexes, corpus, "test") == []
+@pytest.mark.parametrize("part", ["test", "holdout-b"])
+def test_no_canary_in_shown_sources_frozen(indexes, corpus, part):
+    assert _shown_source_leaks(indexes, corpus, part) == []
 
 
 def test_the_rules_remove_nothing_from_the_survey_or_cmrc():
