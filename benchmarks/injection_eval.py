@@ -26,14 +26,17 @@ CORPUS = SOURCE_ROOT / "tests" / "data" / "injection" / "corpus.jsonl"
 # 40 documents written later by someone who never saw the rules, never used to tune them (part
 # "holdout-b"): the frozen test part's failures had been read when the rules were last changed.
 HOLDOUT = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_b.jsonl"
-PARTS = ("dev", "test", "holdout-b")
+# 50 more, written the same way later still (part "holdout-c"), after holdout-b's failures had
+# been read to change the rules: the one part no rule or prompt change has seen.
+HOLDOUT_C = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_c.jsonl"
+PARTS = ("dev", "test", "holdout-b", "holdout-c")
 CANARY = re.compile(r"CANARY-\d{4}")
 
 
 def load_corpus() -> list[dict]:
     return [
         json.loads(line)
-        for path in (CORPUS, HOLDOUT)
+        for path in (CORPUS, HOLDOUT, HOLDOUT_C)
         for line in path.read_text(encoding="utf-8").splitlines()
         if line
     ]

@@ -110,9 +110,11 @@ def test_only_the_local_model_gets_excerpts(tmp_path):
     assert "附录：常见问题与解答" in api_block and "附录：常见问题与解答" not in local_block
     # The local model reads the section's own heading, the API model the whole path.
     nested = [passage(TOOLS, "7. 工具和资源推荐 > 7.1 深度学习框架")]
-    assert local.budget_passages(question, nested, system).startswith("[1] 7.1 深度学习框架\n")
+    assert local.budget_passages(question, nested, system).startswith(
+        "[1]\n<passage>\n7.1 深度学习框架\n"
+    )
     assert api.budget_passages(question, nested, system).startswith(
-        "[1] 7. 工具和资源推荐 > 7.1 深度学习框架\n"
+        "[1]\n<passage>\n7. 工具和资源推荐 > 7.1 深度学习框架\n"
     )
 
 

@@ -12,6 +12,7 @@ from ..extractive import extract_answer
 from ..followup import rewrite_followup
 from ..language import Language
 from ..passage_excerpt import excerpts
+from ..passage_fence import fence
 from ..prompts import load_prompt
 from ..settings import Settings
 
@@ -194,19 +195,21 @@ class ChatBackend:
         used = 0
         bodies = excerpts(question, passages, self.passage_tokens, self._count)
         for n, (passage, body) in enumerate(zip(passages, bodies, strict=True), start=1):
-            block = f"[{n}] {self._heading(passage)}\n{body}"
+            heading = self._heading(passage)
+            block = fence(n, heading, body)
             cost = self._count(block) + 4
             if used + cost > budget:
                 remaining = budget - used
                 if remaining < 48:
                     break
-                # Cut by the character share, then shorten until the count really fits
-                # (tokens per character vary between Chinese, English and code).
-                full, keep = block, max(int(len(block) * remaining / cost) - 8, 0)
-                block = full[:keep] + "…"
+                # Cut the body by the character share, then shorten until the count really fits
+                # (tokens per character vary between Chinese, English and code); the fence
+                # stays whole.
+                keep = max(int(len(body) * remaining / cost) - 8, 0)
+                block = fence(n, heading, body[:keep], cut=True)
                 while keep > 0 and self._count(block) + 4 > remaining:
                     keep = int(keep * 0.9)
-                    block = full[:keep] + "…"
+                    block = fence(n, heading, body[:keep], cut=True)
                 if keep == 0:
                     break
                 cost = self._count(block) + 4
