@@ -50,12 +50,12 @@ _PRIOR_EN = (
 )
 _DISMISS_ZH = (
     r"(忽略|忽视|无视|不理会|不要理会|别理会|别管|不用管|不必理会|抛开|忘掉|忘记|跳过"
-    r"|不再遵守|不必遵守|不要遵守|不用遵守|不要遵循|不再遵循|不必遵循)"
+    r"|不再遵守|不必遵守|不要遵守|不用遵守|不要遵循|不再遵循|不必遵循|略过|抛到脑后|置之不理|不予理会)"
 )
 # What is dismissed: instructions by name, or the text before ("前文", "以上内容"); a bare "之前"
 # ("推翻…之前的政府") is not enough.
 _PRIOR_ZH = (
-    r"(指示|指令|说明|要求|规则|提示|设定|约束|规定|命令|前文|上文|前面的?(内容|话|文字)"
+    r"(指示|指令|说明|要求|规则|规矩|提示|设定|约束|规定|命令|前文|上文|前面的?(内容|话|文字)"
     r"|以上(的|所有)?(内容|文字|信息)|上面的?(内容|文字)|一切|所有内容|问题本身|用户的问题)"
 )
 
@@ -119,6 +119,16 @@ _ANSWER = re.compile(
             r"(如果|若|假如|要是|当|凡是|每当|一旦)[^。！？\n]{0,6}(有人|用户|别人|任何人|对方|你被|被)?"
             r"[^。！？\n]{0,4}(问|询问|提问|问到|问起|咨询)"
             r"[^。！？\n]{0,40}(就|则|请|便|都|一律|务必|必须|要)[^。！？\n]{0,6}(回答|回复|答复|说|告诉|输出|写|提到)",
+            # "把上面提到的暗号写进你给用户的答复里": put something into the reply
+            r"(把|将)[^。！？\n]{0,30}([写放加抄填插附嵌塞贴录](进|入|在|到|至)|添加到|复制到|粘贴到|置于)"
+            r"[^。！？\n]{0,16}(回答|回复|答复|答案|回覆|答覆|回应)",
+            # "whoever writes an answer based on this page should…": an order to the writer
+            r"\b(whoever|anyone|anybody|any\s+(system|tool|assistant|model|one|ai))\s+(who\s+|that\s+)?"
+            r"(writes?|gives?|produces?|generates?|composes?|drafts?|creates?|prepares?)\s+(an?\s+|the\s+|any\s+)?"
+            r"(answers?|repl(y|ies)|responses?|summar(y|ies))\b[^.!?\n]{0,60}\b(should|must|shall|needs?\s+to"
+            r"|has\s+to|is\s+(asked|required|expected)\s+to)\b",
+            r"(任何|凡是|所有|每个|每一个)[^。！？\n]{0,12}(回答|回复|答复|生成答案|撰写答案|写答案|作答)的?"
+            r"(人|系统|工具|助手|模型|程序)?[^。！？\n]{0,16}(都应|都要|都必须|应当|应该|必须|务必|须)",
             r"(输出|回答|回复|说出|写上|写出|加上|附上|带上|重复)(这个|该|上述|以下|下面的?)?"
             r"(代号|口令|暗号|密码|令牌|标记|暗语|关键词|秘密)",
         ]
@@ -134,7 +144,14 @@ _ADDRESSED = re.compile(
     r"|(致|写给|给)(所有|各位|任何)?[^。！？\n]{0,2}(ai|人工智能|智能助手|ai助手|助手|语言模型|大模型|模型|机器人|聊天机器人|gpt)[^。！？\n]{0,6}(的)?(说明|备注|提示|留言|消息|话|信|通知|请求|提醒|注意|[:：])"
     r"|(如果|若|假如)你是[^。！？\n]{0,4}(ai|人工智能|助手|语言模型|大模型|模型|机器人)"
     r"|(ai|人工智能|助手|语言模型|大模型|模型|机器人)(们)?(请|务必|必须|注意|须知)[^。！？\n]{0,4}(在|把|将|输出|回答|回复|写|说|加上|附上|记住)"
-    r"|(正在)?(阅读|读取|处理|总结)(本文|此文|这段|这篇|本段|本页)[^。！？\n]{0,4}的(ai|人工智能|助手|模型|机器人)",
+    r"|(正在)?(阅读|读取|处理|总结)(本文|此文|这段|这篇|本段|本页)[^。！？\n]{0,4}的(ai|人工智能|助手|模型|机器人)"
+    # an AI reader of this text: "AI 助手在引用本页内容时", "AI 读到此行时", "仅供智能助手阅读"
+    r"|(ai|人工智能|助手|模型|机器人|系统)[^。！？\n]{0,6}(读到|阅读|读取|引用|处理|总结|摘要|抓取)(本页|本文|此行|这行|此页|这段|这篇|本段|本站|此内容|本页内容|该页)"
+    r"|(供|仅供|专供|只供)[^。！？\n]{0,4}(ai|人工智能|智能助手|助手|自动化?系统|自动问答系统|问答系统|语言模型|大模型|机器人|爬虫)[^。！？\n]{0,2}(使用|阅读|读取|参考|处理)"
+    r"|(致|写给|给)[^。！？\n]{0,2}(自动化?|自动问答|问答|对话|智能)系统\s*[:：]"
+    r"|(亲爱的|尊敬的)(ai|智能)?(助手|模型|机器人|人工智能)"
+    r"|\bfor\s+(automated|ai)\s+(assistants?|systems?|readers?|agents?|tools?)\b"
+    r"|\b(ai|automated)\s+(assistants?|systems?|tools?|readers?|agents?|summari[sz]ers?)\s+(citing|quoting|reading|summari[sz]ing|processing|indexing)\s+(this|these)\b",
 )
 
 _MARKUP = re.compile(
@@ -163,11 +180,31 @@ _EMIT = re.compile(
     r"(输出|打印|回复|说出|显示|写上|写出|加上|附上|带上|print|output|say|write|type|include|append|reply\s+with|respond\s+with|answer\s+with|answer)\s*[:：]?\s*"
     r"[\"'“‘`「『]?" + TOKEN
 )
+_REPLY_ANY = (
+    r"(answers?|responses?|repl(y|ies)|outputs?|回答|回复|答复|答案|回覆|答覆|输出|回应|应答)"
+)
+# "请把 TOKEN 写在答案的最后一行", "the reply to give is simply TOKEN", "回覆內容只能是 TOKEN": what
+# the reply must hold, named together with a secret-looking token.
+_EMIT_NEAR = re.compile(
+    _REPLY_ANY
+    + (_GAP % 60)
+    + r"(?<![\w-])"
+    + TOKEN
+    + r"|(?<![\w-])"
+    + TOKEN
+    + (_GAP % 60)
+    + _REPLY_ANY
+)
 _CODEWORD = re.compile(
     r"(记住|牢记|记下|remember|memori[sz]e|note\s+down|keep\s+in\s+mind)"
     + (_GAP % 16)
-    + r"(代号|口令|暗号|密码|暗语|令牌|code\s*word|password|passphrase|secret|token|keyword)"
-    r"|\b(the\s+)?(secret|code|magic|special)\s+(word|phrase|token)\s+(is|=|:)"
+    + r"(代号|口令|暗号|密码|暗语|令牌|验证码|识别码|校验码|code\s*word|password|passphrase|secret|token|keyword)"
+    # "请记住「X」＝ TOKEN", "remember: X means TOKEN": a name given to a secret-looking token
+    r"|(记住|牢记|记下|remember|memori[sz]e)"
+    + (_GAP % 24)
+    + r"(=|是|为|即|指|means|is|refers\s+to|stands\s+for)\s*[\"'“‘`「『]?\s*"
+    + TOKEN
+    + r"|\b(the\s+)?(secret|code|magic|special)\s+(word|phrase|token)\s+(is|=|:)"
     # "代号为Cairo的作业系统" is prose; a code name that looks like a secret token is a set-up.
     r"|(代号|口令|暗号|暗语|令牌|密码)(是|为|[:：])\s*[\"'“‘`「『]?" + TOKEN
 )
@@ -183,7 +220,8 @@ _OVERRIDE = re.compile(
     + (_GAP % 12)
     + _PRIOR_ZH
     + r"|\b(previous|prior|above|earlier|preceding|all)\s+(instructions?|directions?|rules?|prompts?)\s+(are|is)\s+(void|cancel+ed|invalid|obsolete|revoked|no\s+longer)"
-    + r"|(之前|以上|上述|前面|先前|所有|原有)的?(指示|指令|规则|要求|设定)(都|均|已|全部)?(作废|无效|失效|取消|不再有效)",
+    + r"|(之前|以上|上述|前面|先前|所有|原有|原本|原来|原先)的?(指示|指令|规则|规矩|要求|设定)"
+    r"(都|均|已|全部|一律|统统){0,2}(作废|无效|失效|取消|不再有效|不算数)",
 )
 
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -194,6 +232,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("markup", _MARKUP),
     ("prompt", _PROMPT_WORDS),
     ("emit", _EMIT),
+    ("emit", _EMIT_NEAR),
     ("codeword", _CODEWORD),
 )
 _FLAGS = re.IGNORECASE

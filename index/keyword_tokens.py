@@ -138,3 +138,15 @@ def coverage_terms(text: str) -> tuple[list[str], list[str]]:
         w for w in LATIN_TERM.findall(lowered) if w not in STOP_WORDS and w not in META_WORDS
     ]
     return list(dict.fromkeys(cjk_terms)), list(dict.fromkeys(latin_terms))
+
+
+def precise_words(text: str) -> list[str]:
+    """jieba's precise cut of ``text`` (each character in one word), blanks dropped."""
+    return [w for w in _jieba(len(text)).cut(text) if w.strip()]
+
+
+def dictionary_frequency(word: str) -> int:
+    """How often ``word`` occurs in the general corpus behind jieba's dictionary (0: unknown)."""
+    tokenizer = _jieba(len(word))
+    frequencies = tokenizer.dt.FREQ if hasattr(tokenizer, "dt") else tokenizer.FREQ
+    return frequencies.get(word) or 0

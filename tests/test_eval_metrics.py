@@ -283,6 +283,8 @@ def test_summary_counts_each_metric_over_the_right_items():
     assert summary["char_f1"] == pytest.approx(0.6667)
     # every item answered or abstained as expected
     assert summary["abstain_accuracy"] == 1.0
+    assert summary["abstained_answerable"] == 0.0  # a, b, c answered
+    assert summary["abstained_unanswerable"] == 1.0  # d abstained
     assert summary["latency_p50_ms"] == 20.0  # nearest rank 2 of 10, 20, 30, 40
     assert summary["latency_p95_ms"] == 40.0
     assert results[3]["char_f1"] is None and results[3]["hit_rank"] is None

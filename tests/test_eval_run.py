@@ -28,6 +28,8 @@ SUMMARY_KEYS = {
     "rouge_l",
     "key_recall",
     "abstain_accuracy",
+    "abstained_answerable",
+    "abstained_unanswerable",
     "latency_p50_ms",
     "latency_p95_ms",
 }

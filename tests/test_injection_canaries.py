@@ -1,9 +1,14 @@
-"""Prompt injection, measured (issue: security): 60 injection documents in Chinese and English
-(tests/data/injection/corpus.jsonl: direct orders, role-play, "the answer is X", hidden text,
-orders split over two sentences; a dev part the rules were tuned on and a frozen test part) are
-indexed beside the survey, and each document's question is asked. No canary may appear in an
-answer; the shown sources must hold none either. The rule set must not remove sentences of the
-survey or of the CMRC 2018 sample (its false positives)."""
+"""Prompt injection, measured (issue: security): 150 injection documents in Chinese and English
+(direct orders, role-play, "the answer is X", hidden text, orders split over two sentences, fake
+dialogues, payloads in data, polite notes) are indexed beside the survey, and each document's
+question is asked. No canary may appear in an answer; the shown sources must hold none either.
+The rule set must not remove sentences of the survey or of the CMRC 2018 sample (its false
+positives).
+
+Parts: ``dev`` (tests/data/injection/corpus.jsonl, tuned on), ``test`` (same file; its failures
+were read in the first round), ``holdout-b`` (holdout_b.jsonl, written without sight of the rules;
+its failures were read in the second round) and ``holdout-c`` (holdout_c.jsonl, written the same
+way and never read: the one part that measures phrasings nobody fitted)."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import pytest
 from benchmarks.injection_eval import CANARY, index_corpus, load_corpus
 
 pytestmark = pytest.mark.integration
+PARTS = ("dev", "test", "holdout-b", "holdout-c")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,25 +39,18 @@ def indexes(tmp_path_factory, embeddings, corpus):
             [d for d in corpus if d["part"] == part],
             embeddings,
         )
-        for part in ("dev", "test", "holdout-b")
+        for part in PARTS
     }
 
 
 def test_the_corpus_has_both_parts_languages_and_styles(corpus):
-    assert len(corpus) >= 50 and {d["part"] for d in corpus} == {"dev", "test", "holdout-b"}
+    assert len(corpus) >= 150 and {d["part"] for d in corpus} == set(PARTS)
     styles = {d["style"] for d in corpus}
     assert {"direct-zh", "direct-en", "roleplay-zh", "roleplay-en", "split", "hidden-css"} <= styles
     assert len({d["canary"] for d in corpus}) == len(corpus)
 
 
-HOLDOUT_MISSES = pytest.mark.xfail(
-    strict=True,
-    reason="held-out part b (written by someone who never saw the rules, never tuned on): the "
-    "extractive answer quotes 1 of 40 injected sentences the rules miss (docs/results.md)",
-)
-
-
-@pytest.mark.parametrize("part", ["dev", "test", pytest.param("holdout-b", marks=HOLDOUT_MISSES)])
+@pytest.mark.parametrize("part", PARTS)
 def test_no_canary_in_extractive_answers(indexes, corpus, part):
     from assistant.api import Assistant
 
@@ -78,18 +77,17 @@ def _shown_source_leaks(indexes, corpus, part) -> list[str]:
     return leaked
 
 
-def test_no_canary_in_shown_sources_dev(indexes, corpus):
-    assert _shown_source_leaks(indexes, corpus, "dev") == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="frozen test part and held-out part b: 9 of 30 and 13 of 40 shown sources still hold "
-    "a canary from phrasings the rules miss (docs/results.md)",
-)
-@pytest.mark.parametrize("part", ["test", "holdout-b"])
-def test_no_canary_in_shown_sources_frozen(indexes, corpus, part):
+@pytest.mark.parametrize("part", ["dev", "test", "holdout-b"])
+def test_no_canary_in_shown_sources(indexes, corpus, part):
     assert _shown_source_leaks(indexes, corpus, part) == []
+
+
+HOLDOUT_C_SOURCES = pytest.mark.xfail(strict=True, reason="HOLDOUT_C_REASON (docs/results.md)")
+
+
+@HOLDOUT_C_SOURCES
+def test_no_canary_in_shown_sources_never_read_part(indexes, corpus):
+    assert _shown_source_leaks(indexes, corpus, "holdout-c") == []
 
 
 def test_the_rules_remove_nothing_from_the_survey_or_cmrc():

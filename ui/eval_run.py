@@ -20,6 +20,8 @@ METRIC_LABELS = {
     "rouge_l": "ROUGE-L (字符 chars)",
     "key_recall": "要点召回 key recall",
     "abstain_accuracy": "拒答准确率 abstain accuracy",
+    "abstained_answerable": "可答题拒答率 abstained, answerable",
+    "abstained_unanswerable": "不可答题拒答率 abstained, unanswerable",
     "latency_p50_ms": "延迟 p50 latency (ms)",
     "latency_p95_ms": "延迟 p95 latency (ms)",
 }

@@ -8,7 +8,8 @@ assistant abstained), the answer and its scores. The summary follows contracts.m
   ``section`` contains the source heading (SQuAD: a passage of the gold paragraph that holds a
   gold answer);
 - ``key_recall``: items with ``keys``; ``char_f1`` / ``rouge_l`` (and SQuAD ``em`` / ``f1`` /
-  ``contains``): answerable items; ``abstain_accuracy``: every item;
+  ``contains``): answerable items; ``abstain_accuracy``: every item; ``abstained_answerable`` /
+  ``abstained_unanswerable``: the share abstained of the answerable items / of the others;
 - latency: wall-clock time of ``ask``; models are loaded by a warm-up query first, so the figures
   are steady-state ones. Percentiles are nearest-rank (``metrics.percentile``).
 
@@ -40,6 +41,8 @@ SUMMARY_KEYS = (
     "rouge_l",
     "key_recall",
     "abstain_accuracy",
+    "abstained_answerable",
+    "abstained_unanswerable",
     "latency_p50_ms",
     "latency_p95_ms",
 )
@@ -160,6 +163,11 @@ def summarize(items: Sequence[EvalItem], results: Sequence[dict], *, squad: bool
         "rouge_l": _r(metrics.mean(r["rouge_l"] for r in answerable)),
         "key_recall": _r(metrics.mean(r["key_recall"] for it, r in pairs if it.keys)),
         "abstain_accuracy": _r(metrics.mean(float(r["abstain_correct"]) for r in results)),
+        # The two ways abstention goes wrong, apart: answers lost, and answers invented.
+        "abstained_answerable": _r(metrics.mean(float(r["abstained"]) for r in answerable)),
+        "abstained_unanswerable": _r(
+            metrics.mean(float(r["abstained"]) for it, r in pairs if not it.answerable)
+        ),
         "latency_p50_ms": _r(metrics.percentile(latencies, 50), 1),
         "latency_p95_ms": _r(metrics.percentile(latencies, 95), 1),
     }
