@@ -24,6 +24,13 @@ class Answer:
     # what it wrote until then. Set on ``AnswerStream.answer`` before the error is raised.
     cut_off: bool = False
 
+    @property
+    def support(self) -> list:
+        """For each cited answer sentence, the sentence of its source that supports it."""
+        from .support_links import support_links
+
+        return [] if self.abstained else support_links(self.text, self.sources)
+
     def to_json(self) -> dict:
         return {
             "question": self.question,

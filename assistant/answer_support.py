@@ -29,6 +29,7 @@ from index.keyword_tokens import (
     META_WORDS,
     STOP_WORDS,
     dictionary_frequency,
+    dictionary_tag,
     precise_words,
 )
 from index.retrieval import Passage
@@ -37,9 +38,19 @@ from .instruction_rules import fold
 
 # Words of general Chinese that jieba's dictionary counts this often or more are ordinary; rarer
 # ones (and unknown ones) are names or terms the passages must hold themselves.
-RARE_FREQUENCY = 200
+RARE_FREQUENCY = 1
+# jieba's tags for names: persons, places, organisations, other proper names (its dictionary
+# tags "阿里巴巴", "关岛", "武汉大学"; "模型", "难题" are plain nouns).
+PROPER_NOUN_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
+# A noun this common in general Chinese ("地区", "部分") is not what a question is about.
+COMMON_FREQUENCY = 30000
+# A word jieba does not know at all is a name only when long enough: its HMM also glues two
+# ordinary characters into an unknown "word" ("词是", "库有").
+MIN_UNKNOWN_CHARS = 3
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _DIGITS = re.compile(r"\d")
+_ACRONYM = re.compile(r"[A-Z]{2,4}")
+_ACRONYM_IN_TEXT = re.compile(r"(?<![A-Za-z])[A-Z]{2,4}(?![A-Za-z0-9_-])")
 _NUMBER = re.compile(
     r"\d+(?:[.,]\d+)*%?|[零一二三四五六七八九十百千万亿两]+(?=[个种位名项家年月日次层倍])"
 )
@@ -52,7 +63,7 @@ _ASKS_QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _ASKS_TIME = re.compile(
-    r"哪一?年|何年|何时|什么时候|几月|哪天|哪一天|\bwhen\b|what\s+year", re.IGNORECASE
+    r"哪一?年|何年|何时|什么时候|几月|哪天|哪一天|^\s*when\b|\b(what|which)\s+year", re.IGNORECASE
 )
 
 
@@ -71,8 +82,8 @@ def folded(text: str) -> str:
 def specific_terms(text: str, *, latin_names_only: bool = False) -> list[str]:
     """The terms of ``text`` that a passage must hold itself to be about the same thing.
 
-    ``latin_names_only``: in English text only Latin words with a digit or an inner capital
-    ("GPT-3", "PyTorch", "BERT") count as names; other English words may be translated."""
+    ``latin_names_only``: in English text only names count ("GPT-3", "PyTorch", "BERT", a
+    capitalised word inside a sentence); other English words may be translated."""
     original = fold(text)
     lowered = original.lower()
     terms: list[str] = []
@@ -81,18 +92,65 @@ def specific_terms(text: str, *, latin_names_only: bool = False) -> list[str]:
             continue
         if word in STOP_WORDS or word in META_WORDS:
             continue
-        if dictionary_frequency(word) < RARE_FREQUENCY:
+        tag = dictionary_tag(word)
+        if tag is None:
+            if len(word) >= MIN_UNKNOWN_CHARS:  # a name jieba does not know ("秋明州")
+                terms.append(word)
+        elif tag in PROPER_NOUN_TAGS or dictionary_frequency(word) < RARE_FREQUENCY:
             terms.append(word)
     for match in LATIN_TERM.finditer(lowered):
         word = match.group(0)
         if word in STOP_WORDS or word in META_WORDS:
             continue
+        shown = original[match.start() : match.end()]
         if latin_names_only:
-            shown = original[match.start() : match.end()]
-            if not (_DIGITS.search(shown) or any(c.isupper() for c in shown[1:])):
+            before = original[: match.start()].rstrip()
+            capitalised = shown[0].isupper() and bool(before) and before[-1] not in ".!?:;\n"
+            if not (_DIGITS.search(shown) or any(c.isupper() for c in shown[1:]) or capitalised):
                 continue
+        elif _ACRONYM.fullmatch(shown):
+            # In Chinese text an acronym often stands for a term the documents spell out
+            # ("NLP" for 自然语言处理): not required.
+            continue
         terms.append(word)
     return list(dict.fromkeys(terms))
+
+
+_NOUN_TAGS = ("n", "j", "eng")  # nouns of every kind ("n", "nr", "ns", "nz"…), abbreviations
+_LEADING_SKIP_TAGS = ("m", "t", "q", "x", "w", "p", "c", "u")  # "2017年4月，", "在", "和", "的"
+
+
+def subject(question: str) -> list[str]:
+    """The nouns the question opens with, after any time or number phrase: what it is about
+    ("尤金袋鼠分布在哪些地区" → 尤金袋鼠; "2017年4月，X担任什么职务" → X). None when the question
+    opens otherwise (with a verb or a question word)."""
+    words = precise_words(folded(question))
+    run: list[str] = []
+    for word in words:
+        if not re.search(r"\w", word):
+            if run:
+                break
+            continue
+        if word in META_WORDS or _INTERROGATIVE.match(word):
+            break
+        tag = dictionary_tag(word) or ("eng" if LATIN_TERM.fullmatch(word) else "n")
+        if not run and (tag.startswith(_LEADING_SKIP_TAGS) or _DIGITS.search(word)):
+            continue
+        if tag.startswith(_NOUN_TAGS) and word not in STOP_WORDS:
+            run.append(word)
+        else:
+            break
+    # Not required: a two-character word jieba does not know (its HMM may have glued two
+    # characters across a word boundary: "库有"), and very common nouns ("地区", "部分").
+    acronyms = {a.lower() for a in _ACRONYM_IN_TEXT.findall(fold(question))}
+    return [
+        w
+        for w in run
+        if len(w) >= 2
+        and w not in acronyms
+        and (dictionary_tag(w) is not None or len(w) >= MIN_UNKNOWN_CHARS or not _CJK.search(w))
+        and dictionary_frequency(w) < COMMON_FREQUENCY
+    ]
 
 
 def holds(text: str, term: str) -> bool:
@@ -101,6 +159,8 @@ def holds(text: str, term: str) -> bool:
     character onto a name: "武功后" in "学了哪些武功后")."""
     if term in text:
         return True
+    if term.endswith("s") and not _CJK.search(term) and len(term) > 3:  # "Transformers"
+        return term[:-1] in text
     if len(term) >= 3 and _CJK.search(term):
         return term[1:] in text or term[:-1] in text
     return False
@@ -113,6 +173,8 @@ def question_support(question: str, passages: list[Passage]) -> Support:
     english = not _CJK.search(question)
     text = folded("\n".join(f"{p.section}\n{p.document}\n{p.text}" for p in passages))
     missing = tuple(t for t in specific_terms(question, latin_names_only=english) if t not in text)
+    if not missing and not english:
+        missing = tuple(t for t in subject(question) if not holds(text, t))
     if missing:
         return Support(False, missing, "the passages do not mention " + "、".join(missing))
     body = folded("\n".join(p.text for p in passages))

@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .answer import Answer
+from .answer_support import question_support
 from .citations import CitingStream
 from .components import Components
 from .errors import BackendError
+from .grounding import GroundedStream
 from .language import Language, detect_language
 from .question_check import check_history, check_question
 from .safety import MarkdownStreamSanitizer, neutralise_passage, safe_markdown
@@ -243,12 +245,22 @@ class AnswerStream:
             sources = backend.select_passages(
                 prepared.standalone, prepared.evidence, prepared.language
             )
+            support = question_support(prepared.standalone, sources)
+            if sources and not support.supported:
+                # On topic, but the asked fact is not there (a near miss): abstain rather than
+                # quote something beside it or let a model invent it.
+                prepared.notices.append(f"Not answered: {support.reason}.")
+                sources = []
             parts = []
             # One image or tag can arrive split over several pieces: sanitise the text so far;
             # then a generating model's citations are checked against the sources.
             sanitizer = MarkdownStreamSanitizer()
-            citing = (
-                CitingStream([p.text for p in sources], never_cite=[abstain])
+            texts = [p.text for p in sources]
+            citing = CitingStream(texts, never_cite=[abstain]) if backend.generative else None
+            # A generated sentence is shown only once the passages it cites are found to
+            # support it (grounding.py); quoted sentences are the passages' own.
+            grounded = (
+                GroundedStream(texts, prepared.standalone, never_check=[abstain])
                 if backend.generative
                 else None
             )
@@ -257,6 +269,8 @@ class AnswerStream:
                 piece = sanitizer.close() if last else sanitizer.feed(raw)
                 if citing is not None:
                     piece = citing.feed(piece) + (citing.close() if last else "")
+                if grounded is not None:
+                    piece = grounded.feed(piece) + (grounded.close() if last else "")
                 return piece
 
             try:
@@ -273,6 +287,15 @@ class AnswerStream:
                 if piece:
                     parts.append(piece)
                     yield piece
+                if grounded is not None and grounded.dropped:
+                    count = len(grounded.dropped)
+                    prepared.notices.append(
+                        f"{count} sentence{'s' if count > 1 else ''} the passages do not support "
+                        f"{'were' if count > 1 else 'was'} left out."
+                    )
+                    if not grounded.kept:  # nothing supported is left: no answer to give
+                        parts = [abstain]
+                        yield abstain
             except BackendError as exc:
                 exc.passages = sources or prepared.evidence  # still show what was retrieved
                 if parts:  # what the model wrote before it stopped, marked as cut off

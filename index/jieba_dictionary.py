@@ -23,6 +23,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _MISSING = object()
+# v2: each word also has its part-of-speech tag (for telling names from ordinary words).
+SCHEMA = "words+tags v2"
 
 
 def source_fingerprint() -> str:
@@ -31,7 +33,7 @@ def source_fingerprint() -> str:
 
     dictionary = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
     size = dictionary.stat().st_size if dictionary.is_file() else 0
-    return f"jieba {jieba.__version__}; {dictionary.name} {size} bytes"
+    return f"jieba {jieba.__version__}; {dictionary.name} {size} bytes; {SCHEMA}"
 
 
 class FrequencyTable:
@@ -64,6 +66,13 @@ class FrequencyTable:
     def close(self) -> None:
         self._db.close()
 
+    def tag(self, word: str) -> str | None:
+        """The word's part-of-speech tag in jieba's dictionary ("nr" a person, "ns" a place, "nt"
+        an organisation, "nz" another proper name…), or None for a word it does not know."""
+        with self._lock:
+            row = self._db.execute("SELECT tag FROM words WHERE word = ?", (word,)).fetchone()
+        return row[0] if row else None
+
     def get(self, word: str, default=None):
         if word in self._memo:
             value = self._memo[word]
@@ -83,7 +92,9 @@ class FrequencyTable:
         return isinstance(word, str) and self.get(word, _MISSING) is not _MISSING
 
 
-def write_table(path: Path, freq: Mapping[str, int], total: int) -> None:
+def write_table(
+    path: Path, freq: Mapping[str, int], total: int, tags: Mapping[str, str] | None = None
+) -> None:
     """Write the table for a loaded dictionary: to a temporary file, then renamed into place. A
     failure (a read-only data directory) leaves things as they were: jieba loads as before."""
     try:
@@ -96,9 +107,15 @@ def write_table(path: Path, freq: Mapping[str, int], total: int) -> None:
             try:
                 db.execute("PRAGMA journal_mode = OFF")
                 db.execute("PRAGMA synchronous = OFF")
-                db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER) WITHOUT ROWID")
+                db.execute(
+                    "CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER, tag TEXT) WITHOUT ROWID"
+                )
                 db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-                db.executemany("INSERT INTO words VALUES (?, ?)", freq.items())
+                tags = tags or {}
+                db.executemany(
+                    "INSERT INTO words VALUES (?, ?, ?)",
+                    ((word, n, tags.get(word)) for word, n in freq.items()),
+                )
                 db.executemany(
                     "INSERT INTO meta VALUES (?, ?)",
                     [("total", str(total)), ("source", source_fingerprint())],

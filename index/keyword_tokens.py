@@ -92,10 +92,17 @@ def _loaded_jieba():
 
         current = FrequencyTable.open(table)
         if current is None:
-            write_table(table, jieba.dt.FREQ, jieba.dt.total)
+            write_table(table, jieba.dt.FREQ, jieba.dt.total, _word_tags())
         else:
             current.close()
     return jieba
+
+
+def _word_tags():
+    """jieba's part-of-speech tags (importing jieba.posseg reads them: ~1.4 s)."""
+    import jieba.posseg
+
+    return jieba.posseg.dt.word_tag_tab
 
 
 def load_dictionary() -> None:
@@ -143,6 +150,29 @@ def coverage_terms(text: str) -> tuple[list[str], list[str]]:
 def precise_words(text: str) -> list[str]:
     """jieba's precise cut of ``text`` (each character in one word), blanks dropped."""
     return [w for w in _jieba(len(text)).cut(text) if w.strip()]
+
+
+_tag_table = None  # the on-disk table, opened for tags; False once known to be unusable
+
+
+def dictionary_tag(word: str) -> str | None:
+    """The part-of-speech tag jieba's dictionary gives ``word`` (None: unknown word). Read from
+    the on-disk table, so a cold process does not load jieba's tag list."""
+    global _tag_table
+    with _state_lock:
+        if _tag_table is None:
+            from .jieba_dictionary import FrequencyTable
+
+            opened = None
+            if _dictionary_table is not None:
+                opened = FrequencyTable.open(_dictionary_table)
+                if opened is None:
+                    _loaded_jieba()  # writes the table, tags included
+                    opened = FrequencyTable.open(_dictionary_table)
+            _tag_table = opened or False
+    if _tag_table:
+        return _tag_table.tag(word)
+    return _word_tags().get(word)
 
 
 def dictionary_frequency(word: str) -> int:

@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,6 +150,25 @@ def png_bytes(width: int, height: int, seed: str) -> bytes:
 
 
 def _reply_words(prompt: str) -> list[str]:
+    """An answer prompt (fenced passages) gets what a grounded model writes: the first passage's
+    first sentence, cited, in pieces; then an English sentence that names nothing. Any other
+    prompt is echoed."""
+    passage = re.search(r"<passage>\n[^\n]*\n([^\n]+)", prompt)
+    if passage:
+        sentence = re.split(r"(?<=[。！？])", passage.group(1).strip())[0].rstrip("。")
+        pieces = [sentence[i : i + 4] for i in range(0, len(sentence), 4)]
+        return [
+            *pieces,
+            "[1]。",
+            "Echo:",
+            "and",
+            "that",
+            "is",
+            "all.",
+            "STOPWORD",
+            "after",
+            "stop.",
+        ]
     words = prompt.split() or ["…"]
     return ["Echo:", *words, "and", "that", "is", "all.", "STOPWORD", "after", "stop."]
 
@@ -212,7 +232,7 @@ def _handler(fake_ref: list[FakeOpenAI]):
 
         def _chat(self, body: dict, fake: FakeOpenAI) -> None:
             prompt = str(body["messages"][-1]["content"])
-            words = _reply_words(prompt[-200:])
+            words = _reply_words(prompt if "<passage>" in prompt else prompt[-200:])
             limit = body.get("max_tokens") or body.get("max_completion_tokens") or 64
             words = words[: int(limit)]
             text = " ".join(words)

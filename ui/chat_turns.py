@@ -88,7 +88,7 @@ def run_turn(
             closest, title="最接近的段落 Closest passages", note=CLOSEST_NOTE
         )
     else:
-        sources = chat_view.sources_panel(answer.sources)
+        sources = chat_view.sources_panel(answer.sources, support=answer.support)
     details = chat_view.timings_line(answer.timings_ms, answer.backend, answer.notices)
     yield TurnView(new_session, sources, details)
 

@@ -80,25 +80,58 @@ def _score_bar(score: float) -> str:
     )
 
 
-def passage_cards(passages: Sequence, *, numbered: bool = True) -> str:
-    """One expandable card per passage: number, section path, document, score, snippet, full text."""
+def _marked(text: str, sentences: Sequence[str]) -> str:
+    """``text`` escaped, with each of ``sentences`` (the support of an answer) in <mark>."""
+    spans = sorted(
+        {(i, i + len(s)) for s in sentences if s and (i := text.find(s)) >= 0}, key=lambda x: x[0]
+    )
+    out, pos = [], 0
+    for start, end in spans:
+        if start < pos:
+            continue
+        out += [html.escape(text[pos:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
+        pos = end
+    return "".join(out) + html.escape(text[pos:])
+
+
+def passage_cards(
+    passages: Sequence, *, numbered: bool = True, support: dict[int, list[str]] | None = None
+) -> str:
+    """One expandable card per passage: number, section path, document, score, snippet, full text.
+    ``support`` (source number → its sentences an answer rests on): those are shown as the
+    snippet and marked in the full text."""
     cards = []
+    support = support or {}
     for n, p in enumerate(passages, start=1):
         number = f'<span class="sa-num">[{n}]</span>' if numbered else ""
+        used = support.get(n, [])
+        shown = (
+            f'<div class="sa-support">支撑 Support：{html.escape(snippet(" … ".join(used)))}</div>'
+            if used
+            else f'<div class="sa-snippet">{html.escape(snippet(p.text))}</div>'
+        )
         cards.append(
             '<details class="sa-card"><summary>'
             f'<div class="sa-head">{number}'
             f'<span class="sa-section">{html.escape(p.section or "—")}</span>'
             f"{_score_bar(float(p.score))}</div>"
             f'<div class="sa-doc">{html.escape(p.document)}</div>'
-            f'<div class="sa-snippet">{html.escape(snippet(p.text))}</div>'
+            f"{shown}"
             "</summary>"
-            f'<div class="sa-full">{html.escape(p.text)}</div></details>'
+            f'<div class="sa-full">{_marked(p.text, used)}</div></details>'
         )
     return "".join(cards)
 
 
-def sources_panel(passages: Sequence, *, title: str = "来源 Sources", note: str = "") -> str:
+def sources_panel(
+    passages: Sequence,
+    *,
+    title: str = "来源 Sources",
+    note: str = "",
+    support: Sequence = (),
+) -> str:
+    """The passages as cards; ``support`` (an Answer's support links) marks the sentences the
+    answer rests on."""
     if not passages:
         body = f'<div class="sa-empty">{html.escape(note or "没有引用的段落 · No cited passages")}</div>'
         return (
@@ -107,8 +140,16 @@ def sources_panel(passages: Sequence, *, title: str = "来源 Sources", note: st
     extra = f'<div class="sa-note">{html.escape(note)}</div>' if note else ""
     return (
         f'<div class="sa-sources"><div class="sa-title">{html.escape(title)} ({len(passages)})</div>'
-        f"{extra}{passage_cards(passages)}</div>"
+        f"{extra}{passage_cards(passages, support=_by_source(support))}</div>"
     )
+
+
+def _by_source(links: Sequence) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for link in links:
+        if link.passage_sentence not in grouped.setdefault(link.source, []):
+            grouped[link.source].append(link.passage_sentence)
+    return grouped
 
 
 EMPTY_SOURCES = sources_panel([], note="提问后，这里显示引用的段落 · Cited passages appear here")

@@ -31,6 +31,10 @@ CSS = """
 .sa-section { font-weight: 600; font-size: 0.9rem; flex: 1 1 12rem; }
 .sa-doc { color: var(--body-text-color-subdued); font-size: 0.78rem; margin-top: 0.1rem; }
 .sa-snippet { font-size: 0.86rem; margin-top: 0.25rem; line-height: 1.45; }
+.sa-support { font-size: 0.86rem; margin-top: 0.25rem; line-height: 1.45;
+              border-left: 3px solid var(--color-accent); padding-left: 0.4rem; }
+.sa-full mark { background: color-mix(in srgb, var(--color-accent) 22%, transparent);
+                color: inherit; border-radius: 2px; }
 .sa-full { white-space: pre-wrap; font-size: 0.86rem; line-height: 1.5; margin-top: 0.5rem;
            padding-top: 0.5rem; border-top: 1px dashed var(--border-color-primary); }
 .sa-bar { display: inline-block; width: 56px; height: 6px; border-radius: 3px;
