@@ -298,6 +298,11 @@ class AnswerStream:
                         yield abstain
             except BackendError as exc:
                 exc.passages = sources or prepared.evidence  # still show what was retrieved
+                # The sentence the model was writing when it stopped, checked like the others.
+                held = repaired("", last=True)
+                if held.strip():
+                    parts.append(held)
+                    yield held
                 if parts:  # what the model wrote before it stopped, marked as cut off
                     partial = "".join(parts).strip()
                     self.answer = self._answer(prepared, backend, partial, sources, cut_off=True)

@@ -299,7 +299,7 @@ def test_prompt_fits_the_window_with_a_long_question_and_huge_passages(tight_smo
     messages = recorder.messages[done]
     user = messages[1]["content"]
     assert question in user
-    numbered = re.findall(r"^\[(\d+)\] ", user, flags=re.MULTILINE)
+    numbered = re.findall(r"^\[(\d+)\]\n<passage>", user, flags=re.MULTILINE)
     assert [int(n) for n in numbered] == list(range(1, len(chosen) + 1))
     prompt = recorder.prompt_tokens(messages)  # the model's own template and tokenizer
     limit = N_CTX - assistant.settings.max_answer_tokens

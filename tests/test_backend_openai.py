@@ -160,7 +160,8 @@ def test_a_failing_endpoint_is_a_clear_error_within_seconds(openai_env, fault_co
         if requests is not None:
             assert server.requests == requests
         if mode in ("stall", "keepalive-after-a-token"):
-            assert pieces == ["深度学习"]  # what arrived before the stall was shown
+            # What arrived before the stall is shown, checked and cited like a whole sentence.
+            assert pieces == ["深度学习[1]"]
         # The passages can still be shown, and the assistant keeps answering.
         assert any("Facebook" in p.text for p in excinfo.value.passages)
         answer = assistant.ask("计算机视觉有哪些应用场景？")
