@@ -16,7 +16,8 @@ from assistant.settings import SOURCE_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-SURVEY_SET = SOURCE_ROOT / "corpus" / "eval" / "survey_faq.jsonl"
+SURVEY_SET = SOURCE_ROOT / "corpus" / "eval" / "survey_faq.jsonl"  # the dev part
+SURVEY_TEST = SOURCE_ROOT / "corpus" / "eval" / "survey_test.jsonl"  # frozen: never tuned on
 
 
 def _eval(data_dir: Path, *args: str, env_extra: dict | None = None) -> dict:
@@ -53,6 +54,12 @@ def test_survey_set_stays_above_floors(survey_data_dir):
     summary = _eval(survey_data_dir, str(SURVEY_SET))
     print("survey/extractive:", summary)
     assert below_floors(summary, load_floors()["survey"]) == []
+
+
+def test_frozen_survey_test_part_stays_above_floors(survey_data_dir):
+    summary = _eval(survey_data_dir, str(SURVEY_TEST))
+    print("survey test part/extractive:", summary)
+    assert below_floors(summary, load_floors()["survey_test"]) == []
 
 
 def test_cmrc_sample_stays_above_floors(tmp_path):

@@ -1,7 +1,8 @@
 """The regression gate: an evaluation summary must stay at or above committed floors.
 
-Floors live in ``corpus/eval/floors.json`` ({"survey": {metric: floor}, "cmrc_sample": {...}}),
-set from real runs a little under the measured figures; ``make test`` runs the gate.
+Floors live in ``corpus/eval/floors.json`` ({"survey": {metric: floor}, "survey_test": {...},
+"cmrc_sample": {...}}), set from real runs a little under the measured figures; ``make test``
+runs the gate.
 """
 
 from __future__ import annotations
