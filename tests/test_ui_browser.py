@@ -112,8 +112,13 @@ def test_02_answer_with_citations(page):
     assert "附录" in card.inner_text() and "相关度" in card.inner_text()
     assert "ms" in page.inner_text("#sa-details")
     shot(page, "02-answer-with-citations")
+    # The sentence the answer quotes is the card's summary and is marked in the full text.
+    assert "支撑 Support" in card.inner_text()
     card.locator("summary").click()
     assert card.locator(".sa-full").is_visible()
+    marked = card.locator(".sa-full mark")
+    quoted = text.split("[1]")[0].strip()  # the answer's first sentence, without its citation
+    assert marked.count() >= 1 and quoted in marked.first.inner_text()
     shot(page, "03-citation-expanded")
 
 
