@@ -245,8 +245,8 @@ class AnswerStream:
             sources = backend.select_passages(
                 prepared.standalone, prepared.evidence, prepared.language
             )
-            support = question_support(prepared.standalone, sources)
-            if sources and not support.supported:
+            support = question_support(prepared.standalone, sources) if sources else None
+            if support is not None and not support.supported:
                 # On topic, but the asked fact is not there (a near miss): abstain rather than
                 # quote something beside it or let a model invent it.
                 prepared.notices.append(f"Not answered: {support.reason}.")

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-_CITATION = re.compile(r"\[(\d{1,2})\]")
+CITATION = re.compile(r"\[(\d{1,2})\]")
 _SENTENCE_END = re.compile(r"[。！？!?；\n]")
 _LEADING_CITATIONS = re.compile(r"^[ \t]*((?:\[\d{1,2}\])+)")
 _PARTIAL_CITATION = re.compile(r"\[\d{0,2}$")
@@ -19,13 +19,27 @@ _STRIP = re.compile(r"[\W_]+", re.UNICODE)
 MIN_OVERLAP = 2
 
 
-def _bigrams(text: str) -> Counter:
-    chars = _STRIP.sub("", _CITATION.sub("", text).lower())
+def sentence_cut(buffer: str, end: re.Pattern[str] = _SENTENCE_END) -> int | None:
+    """Where the first whole sentence of ``buffer`` ends, its citations included ("…。[2]"), or
+    None while it may still grow: no end mark yet, or nothing but citations (possibly half
+    written) after it."""
+    match = end.search(buffer)
+    if not match:
+        return None
+    rest = buffer[match.end() :]
+    if not rest.strip() or re.fullmatch(r"[ \t]*(\[\d{0,2}\]?)*", rest):
+        return None
+    lead = _LEADING_CITATIONS.match(rest)
+    return match.end() + (lead.end() if lead else 0)
+
+
+def bigrams(text: str) -> Counter:
+    chars = _STRIP.sub("", CITATION.sub("", text).lower())
     return Counter(chars[i : i + 2] for i in range(max(len(chars) - 1, 0)))
 
 
 def cited_numbers(text: str) -> list[int]:
-    return [int(n) for n in _CITATION.findall(text)]
+    return [int(n) for n in CITATION.findall(text)]
 
 
 class CitingStream:
@@ -39,13 +53,13 @@ class CitingStream:
 
     def __init__(self, passages: list[str], *, never_cite: Iterable[str] = ()):
         self._count = len(passages)
-        self._grams = [_bigrams(p) for p in passages]
-        self._never = {_CITATION.sub("", t).strip() for t in never_cite}
+        self._grams = [bigrams(p) for p in passages]
+        self._never = {CITATION.sub("", t).strip() for t in never_cite}
         self._buffer = ""  # the sentence being written
         self._shown = 0  # characters of its repaired text already returned
 
     def _valid_only(self, text: str) -> str:
-        return _CITATION.sub(
+        return CITATION.sub(
             lambda m: m.group(0) if 1 <= int(m.group(1)) <= self._count else "", text
         )
 
@@ -55,7 +69,7 @@ class CitingStream:
             return sentence
         if sentence.strip() in self._never:
             return sentence
-        grams = _bigrams(sentence)
+        grams = bigrams(sentence)
         overlaps = [sum((grams & g).values()) for g in self._grams]
         best = max(range(self._count), key=lambda i: overlaps[i])
         if overlaps[best] < MIN_OVERLAP:
@@ -75,16 +89,8 @@ class CitingStream:
     def feed(self, piece: str) -> str:
         self._buffer += piece
         out = []
-        while True:
-            match = _SENTENCE_END.search(self._buffer)
-            if not match:
-                break
-            rest = self._buffer[match.end() :]
-            # Wait for what follows the sentence end: it may be the sentence's own citation.
-            if not rest.strip() or re.fullmatch(r"[ \t]*(\[\d{0,2}\]?)*", rest):
-                break
-            lead = _LEADING_CITATIONS.match(rest)
-            cut = match.end() + (lead.end() if lead else 0)
+        # What follows a sentence end may be the sentence's own citation: wait for it.
+        while (cut := sentence_cut(self._buffer)) is not None:
             out.append(self._cite(self._buffer[:cut])[self._shown :])
             self._buffer, self._shown = self._buffer[cut:], 0
         ready = self._ready()

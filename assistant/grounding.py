@@ -12,11 +12,9 @@ from __future__ import annotations
 import re
 
 from .answer_support import sentence_supported
-from .citations import cited_numbers
+from .citations import CITATION, cited_numbers, sentence_cut
 
 _SENTENCE_END = re.compile(r"[。！？!?；\n]|\.(?=\s)")
-_CITATIONS_AND_SPACE = re.compile(r"[ \t]*(\[\d{1,2}\][ \t]*)*")
-_CITATION = re.compile(r"\[\d{1,2}\]")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•+]|\d+[.)、])\s*")
 
 
@@ -32,15 +30,8 @@ class GroundedStream:
     def feed(self, piece: str) -> str:
         self._buffer += piece
         out = []
-        while True:
-            match = _SENTENCE_END.search(self._buffer)
-            if not match:
-                break
-            # The sentence's citations follow its end mark: wait until something else does.
-            tail = _CITATIONS_AND_SPACE.match(self._buffer, match.end())
-            if tail.end() == len(self._buffer):
-                break
-            cut = tail.end()
+        # An English full stop ends a sentence here too: each is checked on its own.
+        while (cut := sentence_cut(self._buffer, _SENTENCE_END)) is not None:
             out.append(self._checked(self._buffer[:cut]))
             self._buffer = self._buffer[cut:]
         return "".join(out)
@@ -50,7 +41,7 @@ class GroundedStream:
         return self._checked(rest) if rest else ""
 
     def _checked(self, sentence: str) -> str:
-        words = _LIST_MARKER.sub("", _CITATION.sub("", sentence)).strip()
+        words = _LIST_MARKER.sub("", CITATION.sub("", sentence)).strip()
         if not re.search(r"\w", words):
             return sentence
         if words in self._never:  # the abstention message: an answer of its own

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from index.sentences import split_units
 
-from .citations import _bigrams, cited_numbers
+from .citations import CITATION, bigrams, cited_numbers
 
 _ANSWER_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?(?:\s*\[\d{1,2}\])*")
-_CITATION = re.compile(r"\[\d{1,2}\]")
 MIN_SHARED_BIGRAMS = 2
 
 
@@ -35,14 +34,14 @@ def support_links(answer_text: str, sources: list) -> list[SupportLink]:
     units = [passage_sentences(p.text) for p in sources]
     for match in _ANSWER_SENTENCE.finditer(answer_text):
         raw = match.group(0)
-        sentence = _CITATION.sub("", raw).strip()
+        sentence = CITATION.sub("", raw).strip()
         if not sentence:
             continue
-        grams = _bigrams(sentence)
+        grams = bigrams(sentence)
         for n in dict.fromkeys(cited_numbers(raw)):
             if not 1 <= n <= len(sources) or not units[n - 1]:
                 continue
-            best = max(units[n - 1], key=lambda u: sum((grams & _bigrams(u)).values()))
-            if sum((grams & _bigrams(best)).values()) >= MIN_SHARED_BIGRAMS:
+            best = max(units[n - 1], key=lambda u: sum((grams & bigrams(u)).values()))
+            if sum((grams & bigrams(best)).values()) >= MIN_SHARED_BIGRAMS:
                 links.append(SupportLink(sentence, n, best))
     return links

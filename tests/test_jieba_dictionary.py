@@ -14,15 +14,27 @@ import pytest
 from assistant.settings import SOURCE_ROOT
 from benchmarks.cmrc import CMRC_TRIAL
 from index.jieba_dictionary import FrequencyTable, tokenizer_on_table, write_table
-from index.keyword_tokens import _loaded_jieba
+from index.keyword_tokens import _loaded_jieba, _word_tags
 
 
 @pytest.fixture(scope="module")
 def table_path(tmp_path_factory) -> Path:
     jieba = _loaded_jieba()
     path = tmp_path_factory.mktemp("jieba") / "jieba-dictionary.sqlite"
-    write_table(path, jieba.dt.FREQ, jieba.dt.total)
+    write_table(path, jieba.dt.FREQ, jieba.dt.total, _word_tags())
     return path
+
+
+def test_the_table_keeps_jiebas_part_of_speech_tags(table_path):
+    tags = _word_tags()
+    table = FrequencyTable.open(table_path)
+    try:
+        for word in ("北京", "阿里巴巴", "武汉大学", "模型", "开发"):
+            assert table.tag(word) == tags[word]
+        assert table.tag("北京") == "ns" and table.tag("模型") == "n"
+        assert table.tag("秋明州") is None  # a word jieba does not know
+    finally:
+        table.close()
 
 
 def _texts() -> list[str]:
