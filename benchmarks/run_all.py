@@ -6,7 +6,7 @@ import importlib
 
 
 def main() -> None:
-    for name in ("index_bench", "retrieval_bench", "llm_bench", "ui_bench"):
+    for name in ("embedder_bench", "index_bench", "retrieval_bench", "llm_bench", "ui_bench"):
         try:
             module = importlib.import_module(f"benchmarks.{name}")
         except ModuleNotFoundError as exc:

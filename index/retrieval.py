@@ -3,8 +3,8 @@
 Two absolute signals are computed for every candidate, whichever retriever proposed it:
 
 - ``keyword``: the share of the question's IDF mass whose terms occur in the chunk (0-1);
-- ``dense``: the cosine similarity of question and chunk, mapped to 0-1 by ``DENSE_FLOOR`` /
-  ``DENSE_CEIL`` (below the floor a model says nothing; at the ceiling it is sure).
+- ``dense``: the cosine similarity of question and chunk, mapped to 0-1 by the embedder's
+  ``DenseCalibration`` (below the floor a model says nothing; at the ceiling it is sure).
 
 ``relevance = max(keyword, dense)``: the dense signal can raise a passage (paraphrases,
 cross-lingual questions) but never pull a strong keyword match down, so a dense model that cannot
@@ -21,21 +21,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
+from .embeddings import DenseCalibration
 from .keyword_index import KeywordSnapshot
 from .keyword_tokens import has_cjk, keyword_tokens
 from .knowledge_base import IndexStores, KnowledgeBase
 from .vector_store import CollectionMissingError
 
-DENSE_FLOOR = 0.15
-DENSE_CEIL = 0.75
-# Across languages (an English question, a Chinese chunk, or the reverse) the same model gives
-# lower cosines to the same content: on corpus/eval/survey_en.jsonl the English questions'
-# best chunks score 0.23-0.62 where their Chinese originals score 0.4-0.9, and off-topic English
-# questions reach 0.29. Calibrated on one half of that set (threshold 0.4 ⇔ cosine 0.31) and
-# checked on the other (benchmarks/retrieval_bench.py prints both).
-CROSS_LINGUAL_DENSE_CEIL = 0.55
 CANDIDATES = 30
-RANK_BM25 = 0.1
+# e5's cosines lie close together (most survey chunks 0.8-0.93 for any on-topic question), so
+# its dense relevance ties more often than USE's did; BM25 breaks those ties. Chosen on the dev
+# sets with e5: 0.1 -> 0.3 moved survey dev hit@3 0.915 -> 0.949 and key recall 0.689 -> 0.732,
+# English dev hit@1 0.70 -> 0.77, and cost CMRC trial hit@1 0.938 -> 0.929 (hit@5 0.982 -> 0.980).
+RANK_BM25 = 0.3
 RANK_DENSE = 0.1
 # At most this many FAQ records of one section before other passages get a turn: a FAQ's short
 # question/answer records share the common words of most questions ("哪些", "AI大模型") and would
@@ -77,9 +74,17 @@ class Passage:
         return Document(id=self.id, page_content=self.text, metadata=meta)
 
 
-def dense_relevance(cosine: float, *, cross_lingual: bool = False) -> float:
-    ceiling = CROSS_LINGUAL_DENSE_CEIL if cross_lingual else DENSE_CEIL
-    return float(np.clip((cosine - DENSE_FLOOR) / (ceiling - DENSE_FLOOR), 0.0, 1.0))
+def dense_relevance(
+    cosine: float, calibration: DenseCalibration, *, cross_lingual: bool = False
+) -> float:
+    """Across languages (an English question, a Chinese chunk, or the reverse) a model gives the
+    same content lower cosines, so the ceiling is lower there (e.g. USE: English questions' best
+    chunks 0.23-0.62 where their Chinese originals score 0.4-0.9)."""
+    if cross_lingual:
+        floor, ceiling = calibration.cross_lingual_floor, calibration.cross_lingual_ceiling
+    else:
+        floor, ceiling = calibration.floor, calibration.ceiling
+    return float(np.clip((cosine - floor) / (ceiling - floor), 0.0, 1.0))
 
 
 def _cross_lingual(query_is_cjk: bool, snapshot: KeywordSnapshot, index: int) -> bool:
@@ -175,12 +180,17 @@ class HybridSearcher:
         top_bm25 = max(bm25.values(), default=0.0) or 1.0
         terms = _meaningful(snapshot.query_terms(query))
         query_is_cjk = has_cjk(query)
+        calibration = self.kb.embeddings.calibration
         ranked = []
         for index, cosine in candidates.items():
             record = snapshot.records[index]
             keyword = snapshot.coverage(terms, index) if self.use_keyword else 0.0
             dense = (
-                dense_relevance(cosine, cross_lingual=_cross_lingual(query_is_cjk, snapshot, index))
+                dense_relevance(
+                    cosine,
+                    calibration,
+                    cross_lingual=_cross_lingual(query_is_cjk, snapshot, index),
+                )
                 if self.use_dense and not np.isnan(cosine)
                 else 0.0
             )

@@ -108,22 +108,22 @@ def build_components(data_dir: Path, embeddings, **overrides) -> Components:
 
 
 @pytest.fixture(scope="session")
-def use_embeddings(request):
-    """The packaged multilingual USE embedder, loaded once (it takes seconds): the session's
+def session_embeddings(request):
+    """The packaged default embedder, loaded once (it takes seconds): the session's
     ``embeddings`` fixture of conftest.py when there is one."""
     try:
         return request.getfixturevalue("embeddings")
     except pytest.FixtureLookupError:
-        from index.embeddings import USEMultilingualEmbeddings
+        from index.embeddings import E5Embeddings
 
-        embeddings = USEMultilingualEmbeddings()
+        embeddings = E5Embeddings()
         embeddings.load()
         return embeddings
 
 
 @pytest.fixture(scope="session")
-def survey_components(tmp_path_factory, use_embeddings) -> Components:
-    components = build_components(tmp_path_factory.mktemp("survey-data"), use_embeddings)
+def survey_components(tmp_path_factory, session_embeddings) -> Components:
+    components = build_components(tmp_path_factory.mktemp("survey-data"), session_embeddings)
     report = components.indexer().index_paths([CORPUS_DIR])
     assert report.documents == 1 and report.chunks > 20 and not report.errors
     return components
@@ -155,8 +155,8 @@ def extras_folder(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def extras_components(tmp_path_factory, use_embeddings, extras_folder) -> Components:
-    components = build_components(tmp_path_factory.mktemp("extras-data"), use_embeddings)
+def extras_components(tmp_path_factory, session_embeddings, extras_folder) -> Components:
+    components = build_components(tmp_path_factory.mktemp("extras-data"), session_embeddings)
     report = components.indexer().index_paths([CORPUS_DIR, extras_folder])
     assert not report.errors, report.errors
     assert report.documents == 1 + 2 + len(INJECTED_DOCUMENTS)

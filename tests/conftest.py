@@ -1,5 +1,6 @@
-"""Shared fixtures: settings in a temporary data directory, the real packaged USE embedder loaded
-once per session, and ``Components`` built around it; helpers that read an index back from disk."""
+"""Shared fixtures: settings in a temporary data directory, the real packaged default embedder
+(multilingual-e5-small) loaded once per session, and ``Components`` built around it; helpers that
+read an index back from disk."""
 
 from __future__ import annotations
 
@@ -25,7 +26,17 @@ def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
 
 @pytest.fixture(scope="session")
 def embeddings():
-    """The packaged Google USE multilingual model, loaded once (it takes seconds)."""
+    """The packaged default embedder (multilingual-e5-small), loaded once (it takes seconds)."""
+    from index.embeddings import E5Embeddings
+
+    model = E5Embeddings(threads=2)
+    model.load()
+    return model
+
+
+@pytest.fixture(scope="session")
+def use_embeddings():
+    """The packaged Google USE multilingual model, the other offline choice, loaded once."""
     from index.embeddings import USEMultilingualEmbeddings
 
     model = USEMultilingualEmbeddings(threads=2)
@@ -34,9 +45,9 @@ def embeddings():
 
 
 def components_with(settings: Settings, embeddings) -> Components:
-    """``Components`` for ``settings`` that reuse the session's USE model instead of loading one."""
+    """``Components`` for ``settings`` that reuse the session's model instead of loading one."""
     components = Components(settings)
-    if settings.embedder == "use":
+    if settings.embedder == embeddings.kind:
         components.__dict__["embeddings"] = embeddings  # ``embeddings`` is a cached_property
     return components
 

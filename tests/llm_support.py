@@ -31,13 +31,14 @@ ENV_VARS = ("ASSISTANT_LLM", "ASSISTANT_LLM_MODEL_PATH", "OPENAI_API_KEY", "OPEN
 # -- models and index ------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def llm_embeddings(request):
-    """The packaged USE embedder, loaded once: conftest's session ``embeddings`` when there is one."""
+    """The packaged default embedder, loaded once: conftest's session ``embeddings`` when there is
+    one."""
     try:
         return request.getfixturevalue("embeddings")
     except pytest.FixtureLookupError:
-        from index.embeddings import USEMultilingualEmbeddings
+        from index.embeddings import E5Embeddings
 
-        model = USEMultilingualEmbeddings(threads=2)
+        model = E5Embeddings(threads=2)
         model.load()
         return model
 

@@ -14,6 +14,12 @@ from benchmarks.cmrc import CMRC_TRIAL
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(scope="module")
+def embeddings(use_embeddings):
+    """This file tests the USE embedder, not the session's default one."""
+    return use_embeddings
+
+
 def _texts() -> list[str]:
     survey = (SOURCE_ROOT / "corpus" / "ai_large_models_survey.md").read_text(encoding="utf-8")
     texts = [line for line in survey.splitlines() if line.strip()]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from index.embeddings import E5_CALIBRATION, USE_CALIBRATION
 from index.keyword_index import KeywordIndex, KeywordRecord
-from index.retrieval import DENSE_CEIL, dense_relevance
+from index.retrieval import dense_relevance
 
 pytestmark = pytest.mark.unit
 
@@ -54,10 +55,20 @@ def test_chunk_scripts(snapshot):
     assert [snapshot.script(i) for i in range(len(snapshot))] == ["cjk", "mixed", "latin", "cjk"]
 
 
-def test_cross_lingual_cosines_map_higher_than_same_language_ones():
-    assert dense_relevance(0.35, cross_lingual=True) > dense_relevance(0.35)
-    assert dense_relevance(DENSE_CEIL) == 1.0 == dense_relevance(0.9, cross_lingual=True)
-    assert dense_relevance(0.1, cross_lingual=True) == 0.0
+@pytest.mark.parametrize("calibration", [USE_CALIBRATION, E5_CALIBRATION], ids=["use", "e5"])
+def test_cross_lingual_cosines_map_higher_than_same_language_ones(calibration):
+    between = (calibration.floor + calibration.cross_lingual_ceiling) / 2
+    assert dense_relevance(between, calibration, cross_lingual=True) > dense_relevance(
+        between, calibration
+    )
+    assert dense_relevance(calibration.ceiling, calibration) == 1.0
+    assert (
+        dense_relevance(calibration.cross_lingual_ceiling, calibration, cross_lingual=True) == 1.0
+    )
+    assert (
+        dense_relevance(calibration.cross_lingual_floor - 0.01, calibration, cross_lingual=True)
+        == 0.0
+    )
 
 
 # -- English words glossed into the corpus's Chinese words (CC-CEDICT, translation.py) --------------

@@ -259,30 +259,30 @@ def test_other_chunk_setting_is_refused(components_factory, corpus, index_state)
 
 
 def test_other_embedder_is_refused_and_never_mixed(components_factory, corpus, index_state) -> None:
-    use = components_factory()
-    index(use, corpus)
-    before = index_state(use)
-    use_dimension = len(_one_vector(use))
+    default = components_factory()
+    index(default, corpus)
+    before = index_state(default)
+    default_dimension = len(_one_vector(default))
 
-    minilm = components_factory(embedder="sentence-transformers")
+    other = components_factory(embedder="use")
     with pytest.raises(IndexMismatchError) as excinfo:
-        minilm.indexer().index_paths([corpus])
+        other.indexer().index_paths([corpus])
     assert "index --rebuild" in str(excinfo.value)
-    assert "sentence-transformers" in str(excinfo.value)
-    assert index_state(use) == before
+    assert "use-multilingual-v3" in str(excinfo.value)
+    assert index_state(default) == before
 
     # Even with the manifest gone, the collection itself says which model filled it.
-    manifest_path = use.knowledge_base().manifest_path
+    manifest_path = default.knowledge_base().manifest_path
     saved = manifest_path.read_bytes()
     manifest_path.unlink()
     with pytest.raises(IndexMismatchError, match="index --rebuild"):
-        components_factory(embedder="sentence-transformers").indexer().index_paths([corpus])
+        components_factory(embedder="use").indexer().index_paths([corpus])
     manifest_path.write_bytes(saved)
 
     # --rebuild switches models, whatever filled the collection before.
-    rebuilt = index(minilm, corpus, rebuild=True)
+    rebuilt = index(other, corpus, rebuild=True)
     assert rebuilt.added == 3
-    assert len(_one_vector(minilm)) == 384 != use_dimension
+    assert len(_one_vector(other)) == 512 != default_dimension
     with pytest.raises(IndexMismatchError, match="index --rebuild"):
         components_factory().indexer().index_paths([corpus])
 
