@@ -181,6 +181,9 @@ def test_baseline_adds_the_change_of_every_metric(first_run, survey_data_dir, tm
 
 
 @pytest.mark.integration
+@pytest.mark.skipif(
+    not CMRC_TRIAL.is_file(), reason="the CMRC 2018 trial set is not beside the checkout"
+)
 def test_squad_run_uses_its_own_collection(survey_data_dir, tmp_path):
     trial = json.loads(CMRC_TRIAL.read_text(encoding="utf-8"))
     small = {
