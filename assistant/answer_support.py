@@ -1,14 +1,9 @@
-"""Do the passages state what is asked, and does each answer sentence say only what they state?
+"""The terms a text is about, and whether each answer sentence says only what the passages state.
 
-The checks against invented facts, the same for every backend:
-
-- ``question_support``: before any answer is written, the passages must hold the question's
-  *specific terms* (Latin terms, words jieba's dictionary tags as names of persons, places or
-  organisations, unknown words of three or more characters: "秋明州", "top_p", "阿里巴巴", but
-  not "难题" or "公司") and the nouns it opens with ("尤金袋鼠分布在哪些地区" → 尤金袋鼠); a question
-  for a number ("多少", "how many") or a time ("哪一年", "when") needs one in the passages. A passage
-  about the right topic that lacks the asked fact (the near miss) makes the assistant abstain
-  instead of quoting or inventing.
+- ``specific_terms``: Latin terms, words jieba's dictionary tags as names of persons, places or
+  organisations, unknown words of three or more characters ("秋明州", "top_p", "阿里巴巴", but
+  not "难题" or "公司"); ``subject``: the nouns a question opens with ("尤金袋鼠分布在哪些地区" →
+  尤金袋鼠). answer_evidence.py requires both of the passages before anything is answered.
 - ``sentence_supported``: a generated sentence is kept only if every specific term and number in
   it occurs in the passages it cites (or in the question): a model's invented company, value or
   count is dropped before it is shown.
@@ -22,7 +17,6 @@ and are reported on the frozen test parts (docs/results.md).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from index.keyword_tokens import (
@@ -33,7 +27,6 @@ from index.keyword_tokens import (
     dictionary_tag,
     precise_words,
 )
-from index.retrieval import Passage
 
 from .instruction_rules import fold
 
@@ -49,50 +42,10 @@ COMMON_FREQUENCY = 30000
 MIN_UNKNOWN_CHARS = 3
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _DIGITS = re.compile(r"\d")
-_ACRONYM = re.compile(r"[A-Z]{2,4}")
-_ACRONYM_IN_TEXT = re.compile(r"(?<![A-Za-z])[A-Z]{2,4}(?![A-Za-z0-9_-])")
-_NUMERAL_ZH = "零一二三四五六七八九十百千万亿两"
-_NUMBER_WORDS_EN = (
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty"
-    r"|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|dozens?|half)\b"
-)
-# A number: digits, a Chinese numeral with a multiplier or of two or more characters ("两万",
-# "十二"), one before another character ("八毫克"; "一" only before a measure word, since
-# "一些", "一般" are no numbers), or an English number word.
-_NUMBER = re.compile(
-    r"\d"
-    rf"|[{_NUMERAL_ZH}]*[十百千万亿][{_NUMERAL_ZH}]*|[{_NUMERAL_ZH}]{{2,}}"
-    r"|[二三四五六七八九两](?=[\u4e00-\u9fff])"
-    r"|一(?=[个种位名项家年月日次层倍册本米吨岁人座条件台度分秒天周元块张部所])"
-    "|" + _NUMBER_WORDS_EN,
-    re.IGNORECASE,
-)
 # Question words jieba cuts as one word with what they ask about ("哪位", "哪一年", "什么游戏").
 _INTERROGATIVE = re.compile(r"^(哪|什么|多少|几|怎|为何|何)")
-# A time: a number, a month, a season, a period, a part of the day, in Chinese or English.
-_YEAR_OR_DATE = re.compile(
-    r"\d+\s*(年|月|日|号|时|点|世纪|年代)|(?<!\d)(1[0-9]|20)\d{2}(?!\d)|\d{1,2}:\d{2}"
-    rf"|[{_NUMERAL_ZH}]+[年月日]|[春夏秋冬]季?|季节|世纪|年代|时期|朝|[上中下]旬|星期|周[一二三四五六日末]"
-    r"|凌晨|早上|上午|中午|下午|傍晚|晚上|每年|当年|\b(january|february|march|april|may|june|july|august"
-    r"|september|october|november|december|spring|summer|autumn|fall|winter|morning|evening|noon"
-    r"|century|decade)\b",
-    re.IGNORECASE,
-)
-# What a question asks for. Quantity: "多少", "几个", "how many"; time: "哪一年", "何时", "when".
-_ASKS_QUANTITY = re.compile(
-    r"多少|几[个种位名项家次层倍年]|多[大长高重远久]|how\s+(many|much|large|big|long)|what\s+(number|percentage)",
-    re.IGNORECASE,
-)
-_ASKS_TIME = re.compile(
-    r"哪一?年|何年|何时|什么时候|几月|哪天|哪一天|^\s*when\b|\b(what|which)\s+year", re.IGNORECASE
-)
-
-
-@dataclass(frozen=True)
-class Support:
-    supported: bool
-    missing: tuple[str, ...] = ()  # the specific terms the passages lack
-    reason: str = ""
+_ACRONYM = re.compile(r"[A-Z]{2,4}")
+_ACRONYM_IN_TEXT = re.compile(r"(?<![A-Za-z])[A-Z]{2,4}(?![A-Za-z0-9_-])")
 
 
 @lru_cache(maxsize=4096)
@@ -186,27 +139,6 @@ def holds(text: str, term: str) -> bool:
     if len(term) >= 3 and _CJK.search(term):
         return term[1:] in text or term[:-1] in text
     return False
-
-
-def question_support(question: str, passages: list[Passage]) -> Support:
-    """Whether ``passages`` can answer ``question`` (see the module docstring)."""
-    if not passages:
-        return Support(False, reason="nothing retrieved")
-    english = not _CJK.search(question)
-    text = folded("\n".join(f"{p.section}\n{p.document}\n{p.text}" for p in passages))
-    missing = tuple(
-        t for t in specific_terms(question, latin_names_only=english) if not holds(text, t)
-    )
-    if not missing and not english:
-        missing = tuple(t for t in subject(question) if not holds(text, t))
-    if missing:
-        return Support(False, missing, "the passages do not mention " + "、".join(missing))
-    body = folded("\n".join(p.text for p in passages))
-    if _ASKS_TIME.search(question) and not _YEAR_OR_DATE.search(body):
-        return Support(False, reason="the passages give no date")
-    if _ASKS_QUANTITY.search(question) and not _NUMBER.search(body):
-        return Support(False, reason="the passages give no number")
-    return Support(True)
 
 
 def sentence_supported(sentence: str, passages: list[str], question: str) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .answer import Answer
-from .answer_support import question_support
+from .answer_evidence import question_support
 from .citations import CitingStream
 from .components import Components
 from .errors import BackendError

@@ -1,11 +1,14 @@
 """The extractive backend: answers with the passages' own sentences, cited. No model.
 
-A passage's body is cut into units (sentences and lines); a line that introduces a list
-("…包括：") is kept together with its list items, since the list is the answer. Units are scored
-by how much of the question's content words they hold, weighted by their passage's relevance, and
-the best few are returned in document order with ``[n]`` citations. A FAQ record is one unit, its
-stored answer, scored with its question. A question that shares no word with the passages (asked in
-another language than the documents) is answered with the opening units of the best passage.
+A passage's body is cut into units (passage_units.py: sentences and lines, a list with its
+introduction, a FAQ record's stored answer). The answer is the window of units that states the
+asked fact (answer_evidence.py), the one whose units hold the most of the question's words
+weighted by their rarity and by their passage's relevance, with ``[n]`` citations; other windows
+are added only when they are as good and come from the same passage, so that an answer is a
+sentence or two, not the passage. Without any such window (the check before answering then
+abstains, so only a caller that skips it gets here) the best-scored units are quoted; a question
+that shares no word with the passages (asked in another language than the documents) is answered
+with the opening units of the best passage.
 """
 
 from __future__ import annotations
@@ -16,16 +19,16 @@ from dataclasses import dataclass
 
 from index.keyword_tokens import keyword_tokens
 from index.retrieval import Passage
-from index.sentences import split_units
 
+from .answer_evidence import Evidence, evidence
+from .answer_kinds import asks_for_list
 from .language import Language
-from .safety import REMOVED
+from .passage_units import MAX_LIST_ITEMS, passage_units
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•+]|\d+[.)、]|[（(]?[一二三四五六七八九十]+[、)）])\s*")
-_HEADING = re.compile(r"^\s*#{1,6}\s")
-MAX_UNITS = 3
-MAX_LIST_ITEMS = 12
-_WORDS = re.compile(r"\w", re.UNICODE)
+MAX_PASSAGES = 3  # passages quoted from
+MAX_UNITS = 2  # units in an answer: a sentence or two (a list with its introduction is one)
+# A further window joins the best one if its units score this share of the best one's.
+CLOSE_SCORE = 0.5
 
 
 @dataclass(frozen=True)
@@ -34,43 +37,7 @@ class _Unit:
     position: int
     text: str
     score: float
-
-
-def _groups(body: str) -> list[str]:
-    """Units of a body, list introductions merged with their items, headings dropped."""
-    pieces = [body[s:e] for s, e in split_units(body, 0, len(body), [])]
-    groups: list[str] = []
-    i = 0
-    while i < len(pieces):
-        piece = pieces[i]
-        i += 1
-        if _HEADING.match(piece):
-            continue
-        if piece.rstrip().endswith(("：", ":")):
-            items = []
-            while i < len(pieces) and _LIST_ITEM.match(pieces[i]) and len(items) < MAX_LIST_ITEMS:
-                items.append(pieces[i])
-                i += 1
-            if items:
-                piece = piece + "\n" + "\n".join(items)
-        groups.append(piece)
-    return groups
-
-
-def _units(passage: Passage) -> list[tuple[str, str]]:
-    """(text to quote, text to score) of a passage's units."""
-    if passage.is_faq and passage.metadata.get("answer"):
-        answer = str(passage.metadata["answer"]).strip()
-        if answer in passage.text:  # the stored answer, unless neutralising changed the passage
-            return [(answer, f"{passage.metadata.get('question', '')}\n{answer}")]
-    units = []
-    for group in _groups(passage.text):
-        # Removed instructions ("[…]") and lone symbols are nothing to quote.
-        for part in group.split(REMOVED):
-            part = part.strip()
-            if _WORDS.search(part):
-                units.append((part, part))
-    return units
+    list_run: int | None = None  # passage_units.Unit.list_run
 
 
 def _weighted_coverage(weights: dict[str, float], tokens: set[str]) -> float:
@@ -85,9 +52,18 @@ def score_units(question: str, passages: list[Passage]) -> list[_Unit]:
     candidates = []  # (rank, position, text, unit tokens, section tokens, passage score)
     for rank, passage in enumerate(passages):
         section_tokens = set(keyword_tokens(passage.section))
-        for position, (text, scored) in enumerate(_units(passage)):
+        for position, unit in enumerate(passage_units(passage)):
+            text, scored = unit.text, unit.scored
             candidates.append(
-                (rank, position, text, set(keyword_tokens(scored)), section_tokens, passage.score)
+                (
+                    rank,
+                    position,
+                    text,
+                    set(keyword_tokens(scored)),
+                    section_tokens,
+                    passage.score,
+                    unit.list_run,
+                )
             )
     # A question word found in every unit ("GPT-3" in all of 5.1) tells units apart less than one
     # found in a single line ("engine"): weight question words by their rarity among the units.
@@ -97,7 +73,7 @@ def score_units(question: str, passages: list[Passage]) -> list[_Unit]:
         df = sum(token in c[3] for c in candidates)
         weights[token] = math.log(1 + (n_units + 1) / (df + 0.5))
     units: list[_Unit] = []
-    for rank, position, text, tokens, section_tokens, passage_score in candidates:
+    for rank, position, text, tokens, section_tokens, passage_score, run in candidates:
         cover = _weighted_coverage(weights, tokens)
         # The section path names what the body is about ("7.1 深度学习工具"): it counts for every
         # unit of the passage, at half weight.
@@ -105,7 +81,7 @@ def score_units(question: str, passages: list[Passage]) -> list[_Unit]:
         score = (cover + 0.5 * section_cover) * (0.5 + passage_score)
         if "\n" in text:  # a list with its introduction: usually the whole answer to "哪些"
             score *= 1.15
-        units.append(_Unit(rank, position, text, score))
+        units.append(_Unit(rank, position, text, score, run))
     return units
 
 
@@ -113,17 +89,23 @@ def extract_answer(
     question: str, passages: list[Passage], language: Language
 ) -> tuple[str, list[int]]:
     """The answer text with ``[n]`` citations (n = 1-based rank in ``passages``), and the cited ranks."""
-    units = score_units(question, passages[:MAX_UNITS])
+    considered = passages[:MAX_PASSAGES]
+    units = score_units(question, considered)
     if not units:
         return "", []
+    windows = evidence(question, considered)
     best = max(u.score for u in units)
-    if best > 0:
+    if windows:
+        chosen = _from_windows(windows, units)
+        if asks_for_list(question):
+            chosen = _whole_lists(chosen, units)
+    elif best > 0:
         chosen = [u for u in units if u.score >= 0.75 * best]
         chosen.sort(key=lambda u: -u.score)
     else:  # no shared word (a cross-lingual question): the best passage's opening units
         top = min(u.passage_rank for u in units)
         chosen = [u for u in units if u.passage_rank == top]
-    chosen = _distinct(chosen)[:MAX_UNITS]
+    chosen = _distinct(chosen)[: max(MAX_UNITS, len(chosen) if windows else 0)]
     chosen.sort(key=lambda u: (u.passage_rank, u.position))
     lines = [f"{u.text.strip()}[{u.passage_rank + 1}]" for u in chosen]
     body = "\n".join(lines)
@@ -131,6 +113,42 @@ def extract_answer(
     if language == "en":
         body = "According to the documents:\n" + body
     return body, cited
+
+
+def _from_windows(windows: list[Evidence], units: list[_Unit]) -> list[_Unit]:
+    """The units of the best window, and of further windows as good from the same passage."""
+    by_place = {(u.passage_rank, u.position): u for u in units}
+
+    def members(window: Evidence) -> list[_Unit]:
+        return [by_place[(window.passage_rank, p)] for p in range(window.first, window.last + 1)]
+
+    def strength(window: Evidence) -> tuple[float, float, int]:
+        return (window.focus, max(u.score for u in members(window)), window.first - window.last)
+
+    ranked = sorted(windows, key=strength, reverse=True)
+    top = ranked[0]
+    chosen = members(top)
+    top_score = strength(top)[1]
+    for window in ranked[1:]:
+        if window.passage_rank != top.passage_rank or window.focus < top.focus:
+            continue
+        extra = [u for u in members(window) if u not in chosen]
+        if not extra or max(u.score for u in extra) < CLOSE_SCORE * top_score:
+            continue
+        if len(chosen) + len(extra) > MAX_UNITS:
+            break
+        chosen += extra
+    return chosen
+
+
+def _whole_lists(chosen: list[_Unit], units: list[_Unit]) -> list[_Unit]:
+    """The chosen units with every list item replaced by its whole run of items: "有哪些框架"
+    is answered by the list, though each item alone is what states one of them."""
+    runs = {(u.passage_rank, u.list_run) for u in chosen if u.list_run is not None}
+    if not runs:
+        return chosen
+    whole = [u for u in units if (u.passage_rank, u.list_run) in runs][:MAX_LIST_ITEMS]
+    return whole + [u for u in chosen if u.list_run is None and u not in whole]
 
 
 def _distinct(units: list[_Unit]) -> list[_Unit]:

@@ -1,4 +1,4 @@
-"""The checks against invented facts (assistant/answer_support.py), on passages written for them:
+"""The checks against invented facts (assistant/answer_evidence.py, answer_support.py), on passages written for them:
 a question whose named thing the passages lack is not supported, one they state is; a sentence
 that names a company, a number or a name the passages never state is not supported."""
 
@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer_support import question_support, sentence_supported, specific_terms
+from assistant.answer_evidence import question_support
+from assistant.answer_support import sentence_supported, specific_terms
 from index.retrieval import Passage
 
 pytestmark = pytest.mark.unit

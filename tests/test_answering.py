@@ -117,12 +117,7 @@ KNOWN_FALSE_ANSWERS = [
             strict=True, reason="深度学习 covers 0.52 of the question's IDF mass in 5 chunks"
         ),
     ),
-    pytest.param(
-        "BERT有多少层？",
-        marks=pytest.mark.xfail(
-            strict=True, reason="bert + 层 (of 多层) give keyword coverage 0.46-0.55"
-        ),
-    ),
+    "BERT有多少层？",  # fixed: no sentence about BERT gives a number (answer_evidence.py)
     pytest.param(
         "How many parameters does GPT-3 have?",
         marks=pytest.mark.xfail(
