@@ -13,6 +13,7 @@ from functools import lru_cache
 from index.keyword_tokens import dictionary_tag, precise_words
 
 from .answer_support import MIN_UNKNOWN_CHARS, folded
+from .instruction_rules import fold
 
 _NUMERAL_ZH = "零一二三四五六七八九十百千万亿两"
 _NUMBER_WORDS_EN = (
@@ -136,6 +137,7 @@ def holds_kind(kind: str | None, text: str, question: str) -> bool:
     if kind is None:
         return True
     asked = folded(question)
+    text = fold(text)  # Traditional as Simplified ("時候", "大學"), full-width as half; case kept
 
     def new(found: str) -> bool:
         return folded(found) not in asked

@@ -66,6 +66,9 @@ def test_a_name_in_the_question_is_no_answer_of_its_kind():
     )
     assert holds_kind("organisation", "Keras由谷歌公司维护。", "Keras是哪家公司开发的？")
     assert holds_kind("time", "PyTorch于2016年发布。", "PyTorch是哪一年发布的？")
+    # Traditional text is read as Simplified: 醫院 is 医院, 期間 is 期间.
+    assert holds_kind("organisation", "該系統由臺北榮民總醫院研發。", "該系統是哪家醫院研發的？")
+    assert holds_kind("time", "他在大學期間開始寫作。", "他是什麼時候開始寫作的？")
     # A product beside the asked one is no maker; a name in the role of one is.
     asked = "Which company developed Keras?"
     assert not holds_kind("organisation", "Keras runs on top of TensorFlow.", asked)
