@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
 
     names = sorted({c.set for c in cases})
     print("rule".ljust(50) + "".join(f"{n[:20]:>22}" for n in names))
-    print(" " * 50 + "".join(f"{'missed-abst lost':>22}" for _ in names))
+    # Per set: the share of near misses abstained (higher is better), of answerable items lost.
+    print(" " * 50 + "".join(f"{'abstained':>11}{'lost':>11}" for _ in names))
     for values in itertools.product(*GRID.values()):
         rule = EvidenceRule(**dict(zip(GRID, values, strict=True)))
         figures = rates(rule)
