@@ -31,7 +31,14 @@ from index.keyword_tokens import LATIN_TERM, META_WORDS, STOP_WORDS, dictionary_
 from index.retrieval import Passage
 
 from .answer_kinds import asked_kind, holds_kind
-from .answer_support import PROPER_NOUN_TAGS, folded, holds, specific_terms, subject
+from .answer_support import (
+    ACRONYM_IN_TEXT,
+    PROPER_NOUN_TAGS,
+    folded,
+    holds,
+    specific_terms,
+    subject,
+)
 from .instruction_rules import fold
 from .passage_units import passage_units
 
@@ -78,7 +85,6 @@ _QUESTION_WORD = re.compile(
     r"^(哪[一个些家位种类篇本部条项所里儿]*|什么|多少|几[个种位名项家次层倍年]?|怎[么样]*|如何|为何"
     r"|何[时年种]?|谁|多[大长高重远久])"
 )
-_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,4}(?![A-Za-z0-9_-])")
 # jieba's tags of content words: nouns of every kind, verbs, adjectives, abbreviations, idioms.
 # Prepositions, conjunctions, pronouns, adverbs, place and time words ("除了", "关于", "那段",
 # "最早", "以后") say nothing a passage must state.
@@ -95,7 +101,7 @@ def focus_weights(question: str, rule: EvidenceRule = RULE) -> dict[str, float]:
     weights: dict[str, float] = {}
     # Latin terms whole ("gpt-3", not "gpt" and "3"); an acronym may stand for a term the
     # passages spell out ("NLP" for 自然语言处理), so it counts as an ordinary word, not a name.
-    acronyms = {a.lower() for a in _ACRONYM.findall(fold(question))}
+    acronyms = {a.lower() for a in ACRONYM_IN_TEXT.findall(fold(question))}
     for match in LATIN_TERM.finditer(text):
         term = match.group(0)
         if term not in STOP_WORDS and not term.isdigit():
@@ -146,7 +152,7 @@ def acronym_aliases(question: str, passages: list[Passage]) -> dict[str, str]:
     characters per letter (卷积神经网络 for CNN), so that many are read before the bracket."""
     aliases = {}
     text = "\n".join(fold(p.text) for p in passages)
-    for acronym in dict.fromkeys(_ACRONYM.findall(fold(question))):
+    for acronym in dict.fromkeys(ACRONYM_IN_TEXT.findall(fold(question))):
         defined = re.search(rf"([\u4e00-\u9fff]+)\s*[（(]\s*{re.escape(acronym)}\s*[)）]", text)
         if defined:
             aliases[acronym.lower()] = folded(defined.group(1)[-2 * len(acronym) :])

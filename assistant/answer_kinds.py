@@ -104,26 +104,24 @@ _ASKS_LIST = re.compile(
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff·]+")
 
-KINDS = ("organisation", "person", "price", "time", "quantity", "title")
+# The first that matches names the kind: a price ("多少钱") before a quantity ("多少"), an
+# organisation ("哪个机构") before a person.
+_ASKS = (
+    ("organisation", _ASKS_ORGANISATION),
+    ("person", _ASKS_PERSON),
+    ("price", _ASKS_PRICE),
+    ("time", _ASKS_TIME),
+    ("quantity", _ASKS_QUANTITY),
+    ("title", _ASKS_TITLE),
+)
+KINDS = tuple(kind for kind, _ in _ASKS)
 
 
 def asked_kind(question: str) -> str | None:
     """What kind of answer ``question`` asks for (one of ``KINDS``), or None: a description, a
     reason, a list, a yes or no."""
     question = folded(question)  # "何時", "多少錢" as "何时", "多少钱"
-    if _ASKS_ORGANISATION.search(question):
-        return "organisation"
-    if _ASKS_PERSON.search(question):
-        return "person"
-    if _ASKS_PRICE.search(question):
-        return "price"
-    if _ASKS_TIME.search(question):
-        return "time"
-    if _ASKS_QUANTITY.search(question):
-        return "quantity"
-    if _ASKS_TITLE.search(question):
-        return "title"
-    return None
+    return next((kind for kind, asks in _ASKS if asks.search(question)), None)
 
 
 def asks_for_list(question: str) -> bool:

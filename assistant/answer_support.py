@@ -45,7 +45,7 @@ _DIGITS = re.compile(r"\d")
 # Question words jieba cuts as one word with what they ask about ("哪位", "哪一年", "什么游戏").
 _INTERROGATIVE = re.compile(r"^(哪|什么|多少|几|怎|为何|何)")
 _ACRONYM = re.compile(r"[A-Z]{2,4}")
-_ACRONYM_IN_TEXT = re.compile(r"(?<![A-Za-z])[A-Z]{2,4}(?![A-Za-z0-9_-])")
+ACRONYM_IN_TEXT = re.compile(r"(?<![A-Za-z])[A-Z]{2,4}(?![A-Za-z0-9_-])")
 
 
 @lru_cache(maxsize=4096)
@@ -117,7 +117,7 @@ def subject(question: str) -> list[str]:
             break
     # Not required: a two-character word jieba does not know (its HMM may have glued two
     # characters across a word boundary: "库有"), and very common nouns ("地区", "部分").
-    acronyms = {a.lower() for a in _ACRONYM_IN_TEXT.findall(fold(question))}
+    acronyms = {a.lower() for a in ACRONYM_IN_TEXT.findall(fold(question))}
     return [
         w
         for w in run
