@@ -49,7 +49,7 @@ def score_units(question: str, passages: list[Passage]) -> list[_Unit]:
     """Every unit of the passages, scored by how much of the question it holds (see the module
     docstring), in passage and document order."""
     q_tokens = set(keyword_tokens(question))
-    candidates = []  # (rank, position, text, unit tokens, section tokens, passage score)
+    candidates = []  # (rank, position, text, unit tokens, section tokens, passage score, run)
     for rank, passage in enumerate(passages):
         section_tokens = set(keyword_tokens(passage.section))
         for position, unit in enumerate(passage_units(passage)):
@@ -105,7 +105,8 @@ def extract_answer(
     else:  # no shared word (a cross-lingual question): the best passage's opening units
         top = min(u.passage_rank for u in units)
         chosen = [u for u in units if u.passage_rank == top]
-    chosen = _distinct(chosen)[: max(MAX_UNITS, len(chosen) if windows else 0)]
+    # Evidence windows are already bounded (a whole list may be the answer); the rest is cut.
+    chosen = _distinct(chosen) if windows else _distinct(chosen)[:MAX_UNITS]
     chosen.sort(key=lambda u: (u.passage_rank, u.position))
     lines = [f"{u.text.strip()}[{u.passage_rank + 1}]" for u in chosen]
     body = "\n".join(lines)

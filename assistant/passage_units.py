@@ -1,9 +1,10 @@
 """A passage cut into the units an answer quotes: sentences and lines, a list with its introduction.
 
 A line that introduces a list ("…包括：") is kept together with its items, since the list is the
-answer to "哪些"; a run of list items without one is marked as a run. Each unit knows its line: the lines of a passage (list items, definitions such as
-"Keras：…") state separate facts, the sentences of one line one thought. Headings are left out (they repeat the section path). A FAQ record is one unit,
-its stored answer, read together with its stored question.
+answer to "哪些"; a run of list items without one is marked as a run. Each unit knows its line:
+the lines of a passage (list items, definitions such as "Keras：…") state separate facts, the
+sentences of one line one thought. Headings are left out (they repeat the section path). A FAQ
+record is one unit, its stored answer, read together with its stored question.
 """
 
 from __future__ import annotations
