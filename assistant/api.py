@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .answer import Answer
-from .answer_evidence import question_support
+from .answer_evidence import acronym_aliases, question_support
+from .answerable import best_window, grounding_text, shown_passage
 from .citations import CitingStream
 from .components import Components
 from .errors import BackendError
@@ -203,6 +204,16 @@ def _neutralised(passage):
     return replace(passage, text=text, metadata=metadata)
 
 
+def _shown(question: str, sources: list, evidence, answer: str = "") -> list:
+    """The sources as shown: each cut to what an answer may rest on (answerable.py), and what
+    ``answer`` quotes of it."""
+    aliases = acronym_aliases(question, sources)
+    return [
+        shown_passage(question, p, (*best_window(evidence, rank), answer), aliases)
+        for rank, p in enumerate(sources)
+    ]
+
+
 class AnswerStream:
     """Iterator of answer text pieces; ``answer`` is set when it is exhausted."""
 
@@ -258,9 +269,19 @@ class AnswerStream:
             texts = [p.text for p in sources]
             citing = CitingStream(texts, never_cite=[abstain]) if backend.generative else None
             # A generated sentence is shown only once the passages it cites are found to
-            # support it (grounding.py); quoted sentences are the passages' own.
+            # support it (grounding.py), by their sentences about what was asked; quoted
+            # sentences are the passages' own.
+            evidence = support.evidence if support is not None else ()
+            aliases = acronym_aliases(prepared.standalone, sources)
             grounded = (
-                GroundedStream(texts, prepared.standalone, never_check=[abstain])
+                GroundedStream(
+                    [
+                        grounding_text(prepared.standalone, p, best_window(evidence, rank), aliases)
+                        for rank, p in enumerate(sources)
+                    ],
+                    prepared.standalone,
+                    never_check=[abstain],
+                )
                 if backend.generative
                 else None
             )
@@ -297,7 +318,8 @@ class AnswerStream:
                         parts = [abstain]
                         yield abstain
             except BackendError as exc:
-                exc.passages = sources or prepared.evidence  # still show what was retrieved
+                # Still show what was retrieved, as sources are shown.
+                exc.passages = _shown(prepared.standalone, sources or prepared.evidence, evidence)
                 # The sentence the model was writing when it stopped, checked like the others.
                 held = repaired("", last=True)
                 if held.strip():
@@ -305,9 +327,11 @@ class AnswerStream:
                     yield held
                 if parts:  # what the model wrote before it stopped, marked as cut off
                     partial = "".join(parts).strip()
-                    self.answer = self._answer(prepared, backend, partial, sources, cut_off=True)
+                    shown = _shown(prepared.standalone, sources, evidence, partial)
+                    self.answer = self._answer(prepared, backend, partial, shown, cut_off=True)
                 raise
             text = "".join(parts).strip()
+            sources = _shown(prepared.standalone, sources, evidence, text)
         self.answer = self._answer(prepared, backend, text, sources, from_faq=from_faq)
 
     def _answer(

@@ -68,7 +68,7 @@ _ROLE = re.compile(
     r"|\bswitch\s+(to|into)\s+\w+\s+mode\b|\bas\s+of\s+now\b[^.!?\n]{0,30}\byou\b"
     r"|你现在(是|成为|扮演|变成|的身份)|(从现在(起|开始)|此后|接下来|今后)[^。！？\n]{0,6}你(是|将|要|就|只|必须|扮演|作为|变成)"
     # "扮演重要角色" (plays an important role) is ordinary prose: only an order to the reader.
-    r"|(你|您|请)[^。！？\n]{0,4}(扮演|假装|装作|充当)|你的新(身份|角色|任务|指令)"
+    r"|(你|您|请)[^。！？\n]{0,4}(扮演|假装|装作|充当|化身|变身|摇身一变)|你的新(身份|角色|任务|指令)"
     r"|(你|您|请)[^。！？\n]{0,4}(进入|切换(到|为|成))[^。！？\n]{0,8}模式"
     r"|现在起你|你不再是",
 )
@@ -123,6 +123,9 @@ _ANSWER = re.compile(
             # "把上面提到的暗号写进你给用户的答复里": put something into the reply
             r"(把|将)[^。！？\n]{0,30}([写放加抄填插附嵌塞贴录](进|入|在|到|至)|添加到|复制到|粘贴到|置于)"
             r"[^。！？\n]{0,16}(回答|回复|答复|答案|回覆|答覆|回应)",  # not 输出: "写入输出层" is prose
+            # "把核对码作为回答的第一句话": what the reply is made of
+            r"(把|将)[^。！？\n]{0,30}(作为|当作|当成|用作)(你的|每个|每条|所有)?"
+            r"(回答|回复|答复|答案|回覆|答覆|摘要)的?(开头|第一句|首句|结尾|最后一句|全部|内容)",
             # "whoever writes an answer based on this page should…": an order to the writer
             r"\b(whoever|anyone|anybody|any\s+(system|tool|assistant|model|one|ai))\s+(who\s+|that\s+)?"
             r"(writes?|gives?|produces?|generates?|composes?|drafts?|creates?|prepares?)\s+(an?\s+|the\s+|any\s+)?"
@@ -131,7 +134,7 @@ _ANSWER = re.compile(
             r"(任何|凡是|所有|每个|每一个)[^。！？\n]{0,12}(回答|回复|答复|生成答案|撰写答案|写答案|作答)的?"
             r"(人|系统|工具|助手|模型|程序)?[^。！？\n]{0,16}(都应|都要|都必须|应当|应该|必须|务必|须)",
             r"(输出|回答|回复|说出|写上|写出|加上|附上|带上|重复)(这个|该|上述|以下|下面的?)?"
-            r"(代号|口令|暗号|密码|令牌|标记|暗语|关键词|秘密)",
+            r"(代号|口令|暗号|密码|令牌|标记|暗语|密语|关键词|秘密|核对码|验证码|识别码|校验码)",
         ]
     )
 )
@@ -143,11 +146,12 @@ _ADDRESSED = re.compile(
     r"|\bif\s+you\s+are\s+(an?\s+)?(ai|a\.i\.|assistant|language\s+model|llm|chat\s*bot|bot|model)\b"
     r"|\b(ai|llm|assistant|chatbot|language\s+model)s?\s+(reading|processing|summari[sz]ing|answering)\s+(this|these)\b"
     r"|(致|写给|给)(所有|各位|任何)?[^。！？\n]{0,2}(ai|人工智能|智能助手|ai助手|助手|语言模型|大模型|模型|机器人|聊天机器人|gpt)[^。！？\n]{0,6}(的)?(说明|备注|提示|留言|消息|话|信|通知|请求|提醒|注意|[:：])"
-    r"|(如果|若|假如)你是[^。！？\n]{0,4}(ai|人工智能|助手|语言模型|大模型|模型|机器人)"
+    r"|(如果|若|假如)(你|您)(是|正在作为)[^。！？\n]{0,16}(ai|人工智能|助手|语言模型|大模型|机器人|自动化?(摘要|问答)?(程序|工具|系统))"
     r"|(ai|人工智能|助手|语言模型|大模型|模型|机器人)(们)?(请|务必|必须|注意|须知)[^。！？\n]{0,4}(在|把|将|输出|回答|回复|写|说|加上|附上|记住)"
     r"|(正在)?(阅读|读取|处理|总结)(本文|此文|这段|这篇|本段|本页)[^。！？\n]{0,4}的(ai|人工智能|助手|模型|机器人)"
     # an AI reader of this text: "AI 助手在引用本页内容时", "AI 读到此行时", "仅供智能助手阅读"
-    r"|(ai|人工智能|助手|模型|机器人|系统)[^。！？\n]{0,6}(读到|阅读|读取|引用|处理|总结|摘要|抓取)(本页|本文|此行|这行|此页|这段|这篇|本段|本站|此内容|本页内容|该页)"
+    r"|(ai|人工智能|助手|模型|机器人|系统)[^。！？\n]{0,6}(读到|阅读|读取|引用|处理|总结|摘要|抓取|转述|复述|整理|转载)"
+    r"(本|此|这|该)(一?[份篇段行页]|文|站|内容|文档|文件|简章|公告|页面)"
     r"|(供|仅供|专供|只供)[^。！？\n]{0,4}(ai|人工智能|智能助手|助手|自动化?系统|自动问答系统|问答系统|语言模型|大模型|机器人|爬虫)[^。！？\n]{0,2}(使用|阅读|读取|参考|处理)"
     r"|(致|写给|给)[^。！？\n]{0,2}(自动化?|自动问答|问答|对话|智能)系统\s*[:：]"
     r"|(亲爱的|尊敬的)(ai|智能)?(助手|模型|机器人|人工智能)"
@@ -205,7 +209,7 @@ _CODEWORD = re.compile(
     + TOKEN
     + r"|\b(the\s+)?(secret|code|magic|special)\s+(word|phrase|token)\s+(is|=|:)"
     # "代号为Cairo的作业系统" is prose; a code name that looks like a secret token is a set-up.
-    r"|(代号|口令|暗号|暗语|令牌|密码)(是|为|[:：])\s*[\"'“‘`「『]?" + TOKEN
+    r"|(代号|口令|暗号|暗语|密语|令牌|密码)(是|为|[:：])\s*[\"'“‘`「『]?" + TOKEN
 )
 
 _OVERRIDE = re.compile(
@@ -246,10 +250,30 @@ def _converter():
     return OpenCC("t2s")
 
 
+# Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables, the lower and upper
+# letters that share a glyph): "Ignоre" with a Cyrillic о reads as "Ignore" to a person and a
+# model, and must to the rules too.
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁɡАВЕКМНОРСТХІЈЅԌαοτνιΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdgABEKMHOPCTXIJSGaotviABEZHIKMNOPTYX",
+)
+_LOOKALIKE_CHARS = set("аеорсухіјѕԁɡАВЕКМНОРСТХІЈЅԌαοτνιΑΒΕΖΗΙΚΜΝΟΡΤΥΧ")
+# A word that mixes Latin letters with those: a real Russian or Greek word has no Latin letter.
+_MIXED_WORD = re.compile(r"[^\W\d_]*[A-Za-z][^\W\d_]*")
+
+
+def _unmix(word: re.Match[str]) -> str:
+    text = word.group(0)
+    return text.translate(_LOOKALIKES) if _LOOKALIKE_CHARS.intersection(text) else text
+
+
 def fold(text: str) -> str:
     """The form the rules read: NFKC (full-width letters and punctuation to their usual form),
-    invisible characters removed, Traditional Chinese folded to Simplified."""
+    invisible characters removed, Cyrillic or Greek look-alikes inside Latin words made Latin,
+    Traditional Chinese folded to Simplified."""
     text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    if not text.isascii():
+        text = _MIXED_WORD.sub(_unmix, text)
     return _converter().convert(text) if _CJK.search(text) else text
 
 
