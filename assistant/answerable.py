@@ -25,10 +25,12 @@ above them name the question's focus.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
 from index.code_lines import code_flags
+from index.keyword_tokens import LATIN_TERM, META_WORDS, STOP_WORDS
 from index.retrieval import Passage
 
 from .answer_evidence import RULE, Evidence, EvidenceRule, acronym_aliases, focus_weights
@@ -36,6 +38,7 @@ from .answer_support import folded, holds
 from .passage_units import passage_units
 
 GAP = "…"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def answerable_units(
@@ -50,11 +53,13 @@ def answerable_units(
     every unit counts. ``aliases``: the question's acronyms as the passages spell them out
     (answer_evidence.acronym_aliases over all the passages; by default this one's)."""
     weights = {t: w for t, w in focus_weights(question, rule).items() if w >= 1.0}
-    if not weights or passage.is_faq:
+    terms = list(weights)
+    if not _CJK.search(passage.text):  # an English passage: the question's other words count
+        terms += _english_words(question)
+    if not terms or passage.is_faq:
         return None
     if aliases is None:
         aliases = acronym_aliases(question, [passage])
-    terms = list(weights)
     units = passage_units(passage)
     about = [
         any(holds(text, t) or aliases.get(t, "\0") in text for t in terms)
@@ -68,7 +73,7 @@ def answerable_units(
     named = sum(
         w for t, w in weights.items() if holds(heading, t) or aliases.get(t, "\0") in heading
     )
-    headed = named >= rule.min_focus * sum(weights.values())
+    headed = bool(weights) and named >= rule.min_focus * sum(weights.values())
     code = list(code_flags(passage.text.splitlines()))
     structured = [
         (u.line < len(code) and code[u.line]) or u.list_run is not None or "\n" in u.text
@@ -92,6 +97,26 @@ def answerable_units(
         for position, unit in enumerate(units)
         if answerable[position] or any(unit.text in q for q in quoted)
     ]
+
+
+_SUFFIX = re.compile(r"(?:'s|ing|ed|es|s)$")
+
+
+def _english_words(question: str) -> list[str]:
+    """An English question's content words, stemmed crudely ("funded" → "fund"). The focus
+    (answer_evidence.py) holds only its names, which are all it shares with Chinese passages;
+    an English passage states the fact in the question's other words ("The wing is named after
+    Edith Calloway" for "After whom is the wing of Marrowby Library named?")."""
+    if _CJK.search(question):
+        return []
+    words = []
+    for match in LATIN_TERM.finditer(folded(question)):
+        word = match.group(0)
+        if word in STOP_WORDS or word in META_WORDS or len(word) < 4 or word.isdigit():
+            continue
+        stem = _SUFFIX.sub("", word)
+        words.append(stem if len(stem) >= 4 else word)
+    return words
 
 
 def best_window(evidence: Iterable[Evidence], rank: int) -> tuple[str, ...]:

@@ -1,5 +1,5 @@
-"""PDF, DOCX and HTML parsers, run in a worker process that is killed when it overruns its time
-limit.
+"""PDF, DOCX and HTML parsers, run in a worker process (index/parse_worker.py) that is killed
+when it overruns its time limit.
 
 PDF libraries in particular have known infinite-loop and memory-blowup bugs, and a thread cannot be
 stopped. The worker returns plain strings, so a library's exception (possibly unpicklable) never
@@ -8,12 +8,16 @@ crosses into the caller; ``index.loaders`` checks the file before a parser sees 
 
 from __future__ import annotations
 
+import contextlib
 import io
-import multiprocessing
-import multiprocessing.pool
+import json
 import os
 import re
+import selectors
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,60 +25,113 @@ from assistant.errors import DocumentError
 from index.loaders import decode_text, file_error
 
 
-class _ParserPool:
-    """One worker process, started on first use and reused across files (starting Python and
-    importing the parsers per file would cost far more than the parse), killed and forgotten when a
-    parse overruns its time limit; the next file starts a fresh one.
+class _ParserProcess:
+    """One worker process (``python -P -m index.parse_worker``), started on first use and reused
+    across files (starting Python and importing the parsers per file would cost far more than the
+    parse), killed and forgotten when a parse overruns its time limit or after ``MAX_JOBS``
+    files (a parser's leaks stay bounded); the next file starts a fresh one.
 
-    The start method is forkserver (spawn where there is none), never plain fork, which is unsafe
-    in a process that runs threads (the web app, torch).
+    A process of its own rather than a multiprocessing pool: those start their workers by
+    re-running the caller's main module, so a user's script that indexes at top level (without
+    ``if __name__ == "__main__":``) ran itself again in the worker and every PDF, DOCX or HTML
+    file failed or waited out its time limit. ``-P``: a folder named ``index`` in the working
+    directory is not imported instead of this package.
     """
+
+    MAX_JOBS = 200
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pool: multiprocessing.pool.Pool | None = None
+        self._proc: subprocess.Popen | None = None
         self._owner_pid = 0
+        self._jobs = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id while one runs (tests check that a timeout really stops it)."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
 
     def run(self, fmt: str, path: Path, name: str, timeout_s: float) -> tuple[str, str]:
-        try:
-            try:
-                pending = self._pool_for_use().apply_async(_parse_job, (fmt, str(path), name))
-            except ValueError:  # another thread's timeout has just terminated that pool
-                pending = self._pool_for_use().apply_async(_parse_job, (fmt, str(path), name))
-        except (OSError, RuntimeError, AssertionError, ValueError) as exc:
-            # e.g. no processes left, or called from a daemonic worker that may not have children
-            raise file_error(
-                name, f"the parser process could not be started ({type(exc).__name__}); retry"
-            ) from None
-        try:
-            return pending.get(timeout_s)
-        except multiprocessing.TimeoutError:
-            with self._lock:
-                pool, self._pool = self._pool, None
-            if pool is not None:
-                pool.terminate()  # really stops the worker, even inside a C extension
-            raise file_error(
-                name,
-                f"it took longer than {timeout_s:g} s to parse; split it into smaller files "
-                "or raise ASSISTANT_PARSE_TIMEOUT_S",
-            ) from None
-
-    def _pool_for_use(self) -> multiprocessing.pool.Pool:
+        request = json.dumps({"fmt": fmt, "path": str(path), "name": name}) + "\n"
+        # One file at a time, as one worker can: a caller waits at most one time limit per
+        # file ahead of it.
         with self._lock:
-            if self._pool is None or self._owner_pid != os.getpid():  # a fork inherits a dud
-                methods = multiprocessing.get_all_start_methods()
-                method = "forkserver" if "forkserver" in methods else "spawn"
-                context = multiprocessing.get_context(method)
-                self._pool = context.Pool(processes=1, maxtasksperchild=200)
-                self._owner_pid = os.getpid()
-            return self._pool
+            try:
+                proc = self._process()
+                proc.stdin.write(request.encode())
+                proc.stdin.flush()
+            except OSError as exc:  # no processes left, or the worker died between files
+                self._stop()
+                raise file_error(
+                    name, f"the parser process could not be started ({type(exc).__name__}); retry"
+                ) from None
+            reply = _read_line(proc, timeout_s)
+            if reply is None:
+                self._stop()  # really stops the worker, even inside a C extension
+                raise file_error(
+                    name,
+                    f"it took longer than {timeout_s:g} s to parse; split it into smaller files "
+                    "or raise ASSISTANT_PARSE_TIMEOUT_S",
+                )
+            if not reply:  # the worker died in the parse (a crash in a C extension, OOM)
+                self._stop()
+                return "failed", "the parser process stopped"
+            self._jobs += 1
+            if self._jobs >= self.MAX_JOBS:
+                self._stop()
+            answer = json.loads(reply)
+            return answer["status"], answer["payload"]
+
+    def _process(self) -> subprocess.Popen:
+        if self._proc is None or self._proc.poll() is not None or self._owner_pid != os.getpid():
+            # (a fork inherits the pipes of its parent's worker: it starts its own)
+            self._proc = subprocess.Popen(
+                [sys.executable, "-P", "-m", "index.parse_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                bufsize=0,
+            )
+            self._owner_pid = os.getpid()
+            self._jobs = 0
+        return self._proc
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and self._owner_pid == os.getpid():
+            proc.kill()
+            # (in uninterruptible sleep it goes when the kernel is done with it)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+            for stream in (proc.stdin, proc.stdout):
+                stream.close()
 
 
-_PARSER_POOL = _ParserPool()  # holds no process until the first PDF, DOCX or HTML file
+def _read_line(proc: subprocess.Popen, timeout_s: float) -> bytes | None:
+    """One reply line from the worker: None when ``timeout_s`` passes first, b"" when the worker
+    has exited."""
+    deadline = time.monotonic() + timeout_s
+    buffer = bytearray()
+    fd = proc.stdout.fileno()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while not buffer.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b""
+            buffer += chunk
+    return bytes(buffer)
+
+
+PARSER_PROCESS = _ParserProcess()  # holds no process until the first PDF, DOCX or HTML file
 
 
 def parse_in_subprocess(fmt: str, path: Path, name: str, timeout_s: float) -> str:
-    status, payload = _PARSER_POOL.run(fmt, path, name, timeout_s)
+    status, payload = PARSER_PROCESS.run(fmt, path, name, timeout_s)
     if status == "ok":
         return payload
     if status == "error":
@@ -87,7 +144,7 @@ def parse_in_subprocess(fmt: str, path: Path, name: str, timeout_s: float) -> st
     raise file_error(name, f"the {fmt.upper()} file is damaged or unreadable; {repair}")
 
 
-def _parse_job(fmt: str, path: str, name: str) -> tuple[str, str]:
+def parse_job(fmt: str, path: str, name: str) -> tuple[str, str]:
     """Runs in the worker: returns ("ok", text), ("error", message) or ("failed", exception
     type), so a library's exception (possibly unpicklable) never crosses into the caller."""
     import logging

@@ -1,4 +1,4 @@
-"""Prompt injection, measured (issue: security): 150 injection documents in Chinese and English
+"""Prompt injection, measured (issue: security): 200 injection documents in Chinese and English
 (direct orders, role-play, "the answer is X", hidden text, orders split over two sentences, fake
 dialogues, payloads in data, polite notes) are indexed beside the survey, and each document's
 question is asked. No canary may appear in an answer; the shown sources must hold none either.
@@ -7,7 +7,8 @@ positives).
 
 Parts: ``dev`` (tests/data/injection/corpus.jsonl, tuned on), ``test`` (same file; its failures
 were read in the first round), ``holdout-b`` (holdout_b.jsonl, written without sight of the rules;
-its failures were read in the second round) and ``holdout-c`` (holdout_c.jsonl, written the same
+its failures were read in the second round), ``holdout-c`` (holdout_c.jsonl, written the same way;
+its failures were read in the third round) and ``holdout-d`` (holdout_d.jsonl, written the same
 way and never read: the one part that measures phrasings nobody fitted)."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from benchmarks.injection_eval import CANARY, index_corpus, load_corpus
 
 pytestmark = pytest.mark.integration
-PARTS = ("dev", "test", "holdout-b", "holdout-c")
+PARTS = ("dev", "test", "holdout-b", "holdout-c", "holdout-d")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -44,7 +45,7 @@ def indexes(tmp_path_factory, embeddings, corpus):
 
 
 def test_the_corpus_has_both_parts_languages_and_styles(corpus):
-    assert len(corpus) >= 150 and {d["part"] for d in corpus} == set(PARTS)
+    assert len(corpus) >= 200 and {d["part"] for d in corpus} == set(PARTS)
     styles = {d["style"] for d in corpus}
     assert {"direct-zh", "direct-en", "roleplay-zh", "roleplay-en", "split", "hidden-css"} <= styles
     assert len({d["canary"] for d in corpus}) == len(corpus)
@@ -80,21 +81,9 @@ def _shown_source_leaks(indexes, corpus, part) -> list[str]:
     return leaked
 
 
-@pytest.mark.parametrize("part", ["dev", "test", "holdout-b"])
+@pytest.mark.parametrize("part", PARTS)
 def test_no_canary_in_shown_sources(indexes, corpus, part):
     assert _shown_source_leaks(indexes, corpus, part) == []
-
-
-HOLDOUT_C_SOURCES = pytest.mark.xfail(
-    strict=True,
-    reason="held-out part c (never read): 5 of 50 shown sources still hold a canary from "
-    "phrasings no rule covers (docs/results.md)",
-)
-
-
-@HOLDOUT_C_SOURCES
-def test_no_canary_in_shown_sources_never_read_part(indexes, corpus):
-    assert _shown_source_leaks(indexes, corpus, "holdout-c") == []
 
 
 def test_the_rules_remove_nothing_from_the_survey_or_cmrc():

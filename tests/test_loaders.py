@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import multiprocessing
+import os
 import random
 import subprocess
 import sys
@@ -249,12 +249,39 @@ def test_pdf_without_text(tmp_path: Path) -> None:
 
 
 def test_parse_timeout_then_next_file_still_loads(tmp_path: Path) -> None:
+    from index.parsers import PARSER_PROCESS
+
     path = write(tmp_path, "slow.pdf", make_pdf([ZH] * 30))
+    load(path)
+    worker = PARSER_PROCESS.pid
+    assert worker is not None
     assert "longer than" in load_error(path, timeout_s=0.0001)
-    assert not multiprocessing.active_children()  # the parser process was really stopped
+    assert PARSER_PROCESS.pid is None  # the parser process was really stopped
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)
     started = time.perf_counter()
     assert load(path).text.startswith(ZH)
     assert time.perf_counter() - started < 10.0
+
+
+def test_a_script_without_a_main_guard_can_parse(tmp_path: Path) -> None:
+    """A user's script that loads an HTML file at top level: the parser worker must not run the
+    script again (a multiprocessing pool did, and every such file failed)."""
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>竹编博物馆于2011年开馆。</p></body></html>", encoding="utf-8")
+    script = tmp_path / "user_script.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from index.loaders import load_file\n"
+        f"doc = load_file(Path({str(page)!r}), max_bytes=10**6, timeout_s=20)\n"
+        "print('loaded:', doc.text.strip())\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines() == ["loaded: 竹编博物馆于2011年开馆。"]
 
 
 def test_small_pdf_overhead_once_warm(tmp_path: Path) -> None:
