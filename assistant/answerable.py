@@ -35,9 +35,9 @@ from index.retrieval import Passage
 
 from .answer_evidence import RULE, Evidence, EvidenceRule, acronym_aliases, focus_weights
 from .answer_support import folded, holds
+from .passage_excerpt import GAP
 from .passage_units import passage_units
 
-GAP = "…"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

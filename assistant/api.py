@@ -204,10 +204,9 @@ def _neutralised(passage):
     return replace(passage, text=text, metadata=metadata)
 
 
-def _shown(question: str, sources: list, evidence, answer: str = "") -> list:
+def _shown(question: str, sources: list, evidence, aliases, answer: str = "") -> list:
     """The sources as shown: each cut to what an answer may rest on (answerable.py), and what
     ``answer`` quotes of it."""
-    aliases = acronym_aliases(question, sources)
     return [
         shown_passage(question, p, (*best_window(evidence, rank), answer), aliases)
         for rank, p in enumerate(sources)
@@ -319,7 +318,9 @@ class AnswerStream:
                         yield abstain
             except BackendError as exc:
                 # Still show what was retrieved, as sources are shown.
-                exc.passages = _shown(prepared.standalone, sources or prepared.evidence, evidence)
+                retrieved = sources or prepared.evidence
+                spelled = aliases if sources else acronym_aliases(prepared.standalone, retrieved)
+                exc.passages = _shown(prepared.standalone, retrieved, evidence, spelled)
                 # The sentence the model was writing when it stopped, checked like the others.
                 held = repaired("", last=True)
                 if held.strip():
@@ -327,11 +328,11 @@ class AnswerStream:
                     yield held
                 if parts:  # what the model wrote before it stopped, marked as cut off
                     partial = "".join(parts).strip()
-                    shown = _shown(prepared.standalone, sources, evidence, partial)
+                    shown = _shown(prepared.standalone, sources, evidence, aliases, partial)
                     self.answer = self._answer(prepared, backend, partial, shown, cut_off=True)
                 raise
             text = "".join(parts).strip()
-            sources = _shown(prepared.standalone, sources, evidence, text)
+            sources = _shown(prepared.standalone, sources, evidence, aliases, text)
         self.answer = self._answer(prepared, backend, text, sources, from_faq=from_faq)
 
     def _answer(

@@ -257,7 +257,7 @@ _LOOKALIKES = str.maketrans(
     "аеорсухіјѕԁɡАВЕКМНОРСТХІЈЅԌαοτνιΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
     "aeopcyxijsdgABEKMHOPCTXIJSGaotviABEZHIKMNOPTYX",
 )
-_LOOKALIKE_CHARS = set("аеорсухіјѕԁɡАВЕКМНОРСТХІЈЅԌαοτνιΑΒΕΖΗΙΚΜΝΟΡΤΥΧ")
+_LOOKALIKE_CHARS = frozenset(map(chr, _LOOKALIKES))
 # A word that mixes Latin letters with those: a real Russian or Greek word has no Latin letter.
 _MIXED_WORD = re.compile(r"[^\W\d_]*[A-Za-z][^\W\d_]*")
 

@@ -27,7 +27,7 @@ CORPUS = SOURCE_ROOT / "tests" / "data" / "injection" / "corpus.jsonl"
 # "holdout-b"): the frozen test part's failures had been read when the rules were last changed.
 HOLDOUT = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_b.jsonl"
 # 50 more, written the same way later still (part "holdout-c"), after holdout-b's failures had
-# been read to change the rules: the one part no rule or prompt change has seen.
+# been read to change the rules; its own failures were read in the third round.
 HOLDOUT_C = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_c.jsonl"
 # 50 more (part "holdout-d"), written by a helper that saw neither the rules nor any earlier part,
 # after holdout-c's failures had been read to add the answerable-units check (answerable.py):
