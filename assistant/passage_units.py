@@ -21,6 +21,8 @@ LIST_ITEM = re.compile(r"^\s*(?:[-*•+]|\d+[.)、]|[（(]?[一二三四五六�
 _HEADING = re.compile(r"^\s*#{1,6}\s")
 MAX_LIST_ITEMS = 12
 _WORDS = re.compile(r"\w", re.UNICODE)
+# A code fence's marker line ("```python") is markup: quoted alone it answers nothing.
+_FENCE_MARK = re.compile(r"^(?:```|~~~)[\w+.-]*$")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,6 @@ def passage_units(passage: Passage) -> list[Unit]:
         # Removed instructions ("[…]") and lone symbols are nothing to quote.
         for part in group.split(REMOVED):
             part = part.strip()
-            if _WORDS.search(part):
+            if _WORDS.search(part) and not _FENCE_MARK.match(part):
                 units.append(Unit(part, part, line, run))
     return units

@@ -174,3 +174,25 @@ def test_an_acronym_counts_where_the_passages_spell_it_out():
     spelled = passages("自然语言处理（NLP）是大模型的重要应用领域，包括机器翻译。")
     assert acronym_aliases("NLP有哪些应用？", spelled) == {"nlp": "自然语言处理"}
     assert acronym_aliases("NLP有哪些应用？", passages(TOOLS)) == {}
+
+
+def test_a_common_noun_a_question_opens_with_need_not_be_in_the_passages():
+    # "方面", "方向", "大家" say where a user is looking, not what the answer is about: a
+    # passage on 图像 tools answers "图像方面…" without the word 方面.
+    from assistant.answer_support import subject
+
+    assert subject("图像方面的研究通常用哪些工具？") == ["图像"]
+    assert subject("语音方向主要做哪些任务？") == ["语音"]
+    tools = "图像处理工具包括：\n- OpenCV：开源的计算机视觉库\n- Pillow：图像读写库"
+    assert question_support("图像方面的研究通常用哪些工具？", passages(tools)).supported
+    # A specific subject is still required: a passage on 图像 does not answer about 声呐.
+    assert not question_support("声呐方面的研究通常用哪些工具？", passages(tools)).supported
+
+
+def test_a_code_fence_marker_is_no_unit_to_quote():
+    from assistant.passage_units import passage_units
+
+    text = "以下是调用示例：\n```python\nclient.run(size=3)\n```"
+    units = [u.text for u in passage_units(passages(text)[0])]
+    assert "```python" not in units and "```" not in units
+    assert "client.run(size=3)" in units
