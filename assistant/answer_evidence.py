@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.glosses import latin_words
 from index.keyword_tokens import LATIN_TERM, META_WORDS, STOP_WORDS, dictionary_tag, precise_words
 from index.retrieval import Passage
 
@@ -80,6 +81,9 @@ class Support:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]{3}")
+# A unit that ends in a colon right before a code fence introduces the code.
+_BEFORE_CODE = re.compile(r"[：:]\s*\n\s*(?:```|~~~)")
 # Question words, whole or as the start of a jieba word ("哪家", "什么时候", "哪篇论文").
 _QUESTION_WORD = re.compile(
     r"^(哪[一个些家位种类篇本部条项所里儿]*|什么|多少|几[个种位名项家次层倍年]?|怎[么样]*|如何|为何"
@@ -134,16 +138,35 @@ def focus_weights(question: str, rule: EvidenceRule = RULE) -> dict[str, float]:
     return weights
 
 
-def _share(weights: dict[str, float], text: str, aliases: dict[str, str]) -> float:
+def _share(
+    weights: dict[str, float],
+    text: str,
+    aliases: dict[str, str],
+    glosses: dict[str, frozenset[str]] | None = None,
+    latin: set[str] | None = None,
+) -> float:
+    """The weighted share of ``weights`` that ``text`` holds; a Chinese term also counts where
+    ``latin`` (the English words of the window itself) holds one of its ``glosses``."""
     total = sum(weights.values())
     if not total:
         return 1.0
     held = sum(
         w
         for term, w in weights.items()
-        if holds(text, term) or (term in aliases and aliases[term] in text)
+        if holds(text, term)
+        or (term in aliases and aliases[term] in text)
+        or (glosses and latin and not glosses.get(term, frozenset()).isdisjoint(latin))
     )
     return held / total
+
+
+def english_glosses(weights: dict[str, float]) -> dict[str, frozenset[str]]:
+    """The English words (index/glosses.py) that state each Chinese focus word in code or in an
+    English name: 引擎 in ``engine="text-davinci-002"``, 预测 in ``predicted_class_id``."""
+    from index.glosses import english_words
+
+    found = {t: english_words(t) for t in weights if _CJK.search(t)}
+    return {t: forms for t, forms in found.items() if forms}
 
 
 def acronym_aliases(question: str, passages: list[Passage]) -> dict[str, str]:
@@ -159,6 +182,19 @@ def acronym_aliases(question: str, passages: list[Passage]) -> dict[str, str]:
     return aliases
 
 
+def _code_introductions(text: str, units) -> set[int]:
+    """The positions of the units that only introduce a code block ("以下是一个代码实例：")."""
+    starts = {m.start() for m in _BEFORE_CODE.finditer(text)}
+    if not starts:
+        return set()
+    found = set()
+    for position, unit in enumerate(units):
+        end = text.find(unit.text) + len(unit.text) - 1  # the unit's last character, its colon
+        if unit.text and unit.text[-1] in "：:" and end in starts:
+            found.add(position)
+    return found
+
+
 def evidence(question: str, passages: list[Passage], rule: EvidenceRule = RULE) -> list[Evidence]:
     """The windows of ``passages`` that state the asked fact, best first: more focus, then fewer
     units, then the better passage."""
@@ -166,12 +202,14 @@ def evidence(question: str, passages: list[Passage], rule: EvidenceRule = RULE) 
     weights = focus_weights(question, rule)
     least = rule.min_focus if kind else rule.min_focus_open
     aliases = acronym_aliases(question, passages)
+    glosses = english_glosses(weights) if any(_LATIN.search(p.text) for p in passages) else {}
     found: list[Evidence] = []
     for rank, passage in enumerate(passages):
         context = folded(f"{passage.section}\n{passage.document}")
         units = passage_units(passage)
         # Chinese drops a subject its line has already named ("软枝黄蝉……。盛花期为夏季。"):
         # the first unit of a window's line is read with it, for focus only.
+        introductions = _code_introductions(passage.text, units)
         topics: dict[int, str] = {}
         for unit in units:
             topics.setdefault(unit.line, folded(unit.scored) if rule.topic_sentence else "")
@@ -180,9 +218,14 @@ def evidence(question: str, passages: list[Passage], rule: EvidenceRule = RULE) 
                 if units[last].line != units[first].line:
                     break  # another line states another fact
                 span = units[first : last + 1]
+                if last in introductions:
+                    continue  # "以下是一个示例：" introduces the code and states nothing
                 scored = "\n".join(u.scored for u in span)
                 read = f"{context}\n{topics[units[first].line]}\n{folded(scored)}"
-                focus = _share(weights, read, aliases)
+                # Glosses are read in the window's own words only: a file name such as
+                # "models.md" says nothing about 模型.
+                latin = latin_words(scored) if glosses else None
+                focus = _share(weights, read, aliases, glosses, latin)
                 if focus < least or (rule.check_kind and not holds_kind(kind, scored, question)):
                     continue
                 found.append(Evidence(rank, first, last, tuple(u.text for u in span), focus))
