@@ -123,19 +123,34 @@ def use_gloss_table(path: Path) -> None:
     english_words.cache_clear()
 
 
+def _ensure_table(dictionary: Path) -> None:
+    """Open the configured table, writing it first if missing or stale (``_lock`` held)."""
+    global _db
+    if _table_path is not None and _db is None:
+        source = _source_fingerprint(dictionary)
+        _db = _open(_table_path, source)
+        if _db is None:
+            _write_table(_table_path, _read_dictionary(dictionary), source)
+            _db = _open(_table_path, source)
+
+
+def prepare_gloss_table() -> None:
+    """Write the configured table now if it is missing (the indexer calls this, so that the
+    first question does not spend a second reading the dictionary)."""
+    dictionary = cedict_path()
+    if dictionary is not None:
+        with _lock:
+            _ensure_table(dictionary)
+
+
 def _lookup(word: str) -> tuple[str, ...]:
-    global _db, _memory
+    global _memory
     dictionary = cedict_path()
     if dictionary is None:  # the package is missing: no glosses, as before they existed
         return ()
     with _lock:
         if _table_path is not None:
-            if _db is None:
-                source = _source_fingerprint(dictionary)
-                _db = _open(_table_path, source)
-                if _db is None:
-                    _write_table(_table_path, _read_dictionary(dictionary), source)
-                    _db = _open(_table_path, source)
+            _ensure_table(dictionary)
             if _db is not None:
                 row = _db.execute("SELECT english FROM glosses WHERE word = ?", (word,)).fetchone()
                 return tuple(row[0].split()) if row else ()

@@ -221,11 +221,13 @@ class KeywordIndex:
             bm25 = bm25s.BM25()
             bm25.index(tokens, show_progress=False)
             bm25.save(str(staging / "bm25"), show_progress=False)
-        translations = (
-            build_table({t for doc in tokens for t in doc})
-            if _is_cjk([r.text for r in records[:200]])
-            else {}
-        )
+        cjk = _is_cjk([r.text for r in records[:200]])
+        translations = build_table({t for doc in tokens for t in doc}) if cjk else {}
+        # Chinese questions read code and English text through CC-CEDICT's glosses
+        # (answer_evidence.py): the table is written once per data directory, here.
+        from .glosses import prepare_gloss_table
+
+        prepare_gloss_table()
         (staging / "translations.json").write_text(
             json.dumps(translations, ensure_ascii=False), encoding="utf-8"
         )

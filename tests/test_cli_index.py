@@ -204,3 +204,17 @@ def test_links_out_of_the_folder_are_refused_and_never_read(tmp_path) -> None:
     assert allowed.returncode == 3  # the dangling link and the pipe are still refused
     assert json.loads(allowed.stdout)["documents"] >= 2
     assert "passwd.md" not in allowed.stderr
+
+
+def test_indexing_writes_the_gloss_table(indexed) -> None:
+    # Written by the indexer (index/glosses.py), so that a first question does not spend a
+    # second reading CC-CEDICT; a valid table is opened, never written again.
+    _, data_dir, first = indexed
+    assert first.returncode == 0, first.stderr
+    table = data_dir / "models" / "cedict-glosses.sqlite"
+    assert table.is_file()
+    import sqlite3
+
+    with sqlite3.connect(table) as db:
+        row = db.execute("SELECT english FROM glosses WHERE word = '引擎'").fetchone()
+    assert row and "engine" in row[0].split()
