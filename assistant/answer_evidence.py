@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.glosses import latin_words
+from index.glosses import english_words, latin_words
 from index.keyword_tokens import LATIN_TERM, META_WORDS, STOP_WORDS, dictionary_tag, precise_words
 from index.retrieval import Passage
 
@@ -163,8 +163,6 @@ def _share(
 def english_glosses(weights: dict[str, float]) -> dict[str, frozenset[str]]:
     """The English words (index/glosses.py) that state each Chinese focus word in code or in an
     English name: 引擎 in ``engine="text-davinci-002"``, 预测 in ``predicted_class_id``."""
-    from index.glosses import english_words
-
     found = {t: english_words(t) for t in weights if _CJK.search(t)}
     return {t: forms for t, forms in found.items() if forms}
 

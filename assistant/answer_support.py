@@ -38,7 +38,7 @@ PROPER_NOUN_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
 # with such words. Re-read on the dev sets once corpus/eval/paraphrase_dev.jsonl (questions in
 # other words) existed: 30,000 / 10,000 / 5,000 / 3,000 lost 15 / 13 / 12 / 12 of its 40
 # answerable items, caught the same near misses down to 5,000 and one CMRC near miss fewer at
-# 3,000 (benchmarks/evidence_tuning.py).
+# 3,000 (a replay of the evidence_tuning.py cases with each value; docs/results.md).
 COMMON_FREQUENCY = 5000
 # A word jieba does not know at all is a name only when long enough: its HMM also glues two
 # ordinary characters into an unknown "word" ("词是", "库有").

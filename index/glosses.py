@@ -16,7 +16,6 @@ with no table configured reads the dictionary itself on first use.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import logging
 import os
 import re
@@ -26,14 +25,12 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from .translation import cedict_path
+from .translation import cedict_glosses, cedict_path
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "zh-glosses v1"
-# One English word: "to predict" → predict; longer glosses explain rather than name.
-_ONE_WORD = re.compile(r"^(?:to |a |an |the )?(?P<g>[a-z]{3,})$")
-_PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_ONE_WORD = re.compile(r"[a-z]{3,}")
 # Identifier parts: "BertForSequenceClassification" → Bert For Sequence Classification,
 # "image_url" → image url, "HTTPServer" → HTTP Server.
 _IDENTIFIER_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
@@ -52,16 +49,9 @@ def _source_fingerprint(path: Path) -> str:
 
 def _read_dictionary(path: Path) -> dict[str, tuple[str, ...]]:
     found: dict[str, set[str]] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            fields = line.split(" ", 2)  # "計算機 计算机 [ji4 suan4 ji1] /computer/CL:臺|台/"
-            if len(fields) < 3 or line.startswith("#"):
-                continue
-            for sense in fields[2].split("/")[1:-1]:
-                for gloss in sense.split(";"):
-                    match = _ONE_WORD.match(_PARENTHESES.sub("", gloss).strip().lower())
-                    if match:
-                        found.setdefault(fields[1], set()).add(match.group("g"))
+    for word, gloss in cedict_glosses(path):
+        if _ONE_WORD.fullmatch(gloss):  # longer glosses explain rather than name
+            found.setdefault(word, set()).add(gloss)
     return {word: tuple(sorted(glosses)) for word, glosses in found.items()}
 
 
@@ -167,11 +157,9 @@ def english_words(word: str) -> frozenset[str]:
         glosses = _lookup(word)
     except (OSError, EOFError, UnicodeDecodeError, sqlite3.Error):
         return frozenset()
-    forms = set()
-    for gloss in glosses:
-        stem = gloss[:-1] if gloss.endswith("e") else gloss  # "create" → created, creating
-        forms.update(gloss + ending for ending in _ENDINGS)
-        forms.update(stem + ending for ending in ("ed", "ing", "ion"))
+    forms = {gloss + ending for gloss in glosses for ending in _ENDINGS}
+    # A final "e" goes before a vowel ending: create → creating, creation.
+    forms.update(g[:-1] + ending for g in glosses if g.endswith("e") for ending in ("ing", "ion"))
     return frozenset(forms)
 
 

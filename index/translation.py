@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 from .keyword_tokens import has_cjk
@@ -53,6 +53,25 @@ def cedict_path() -> Path | None:
     return path if path.is_file() else None
 
 
+def cedict_glosses(path: Path, words: Collection[str] | None = None) -> Iterator[tuple[str, str]]:
+    """(simplified Chinese word, English gloss) for every gloss of the dictionary at ``path``,
+    the gloss lower case without its parentheses and its leading "to"/article ("to predict" →
+    predict); only the entries of ``words`` when given. Raises what reading the file raises."""
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            # "計算機 计算机 [ji4 suan4 ji1] /computer/CL:臺|台[tai2]/"
+            fields = line.split(" ", 2)
+            if len(fields) < 3 or line.startswith("#"):
+                continue
+            if words is not None and fields[1] not in words:
+                continue
+            for sense in fields[2].split("/")[1:-1]:
+                for gloss in sense.split(";"):
+                    match = _GLOSS.match(_PARENTHESES.sub("", gloss).strip().lower())
+                    if match:
+                        yield fields[1], match.group("g")
+
+
 def build_table(vocabulary: Iterable[str], path: Path | None = None) -> dict[str, list[str]]:
     """English gloss (1-3 words, lower case) -> the corpus words it glosses, sorted. Empty when
     the dictionary is not installed or unreadable: English questions then rank as before."""
@@ -63,17 +82,9 @@ def build_table(vocabulary: Iterable[str], path: Path | None = None) -> dict[str
     words = {w for w in vocabulary if len(w) > 1 or has_cjk(w)}
     table: dict[str, set[str]] = {}
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as lines:
-            for line in lines:
-                # "計算機 计算机 [ji4 suan4 ji1] /computer/CL:臺|台[tai2]/"
-                fields = line.split(" ", 2)
-                if len(fields) < 3 or line.startswith("#") or fields[1] not in words:
-                    continue
-                senses = fields[2].split("/")[1:-1]
-                for gloss in (g for sense in senses for g in sense.split(";")):
-                    match = _GLOSS.match(_PARENTHESES.sub("", gloss).strip().lower())
-                    if match and len(match.group("g").split()) <= MAX_PHRASE_WORDS:
-                        table.setdefault(match.group("g"), set()).add(fields[1])
+        for chinese, gloss in cedict_glosses(path, words):
+            if len(gloss.split()) <= MAX_PHRASE_WORDS:
+                table.setdefault(gloss, set()).add(chinese)
     except (OSError, EOFError, UnicodeDecodeError):
         return {}
     return {gloss: sorted(chinese) for gloss, chinese in table.items()}

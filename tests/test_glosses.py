@@ -54,9 +54,12 @@ def test_a_code_line_answers_a_chinese_question_in_its_english_words():
 
 
 def test_a_file_name_is_no_gloss_for_the_question():
-    # "models.md" would otherwise hold 模型 for every line of the file.
-    passage = [Passage("p0", "models.md", "模型说明", "这里介绍部署步骤。", 0.8, 0.8, 0.8)]
-    assert not question_support("这里用的是哪个模型的权重文件？", passage).supported
+    # "models.md" would otherwise hold 模型 for every line of the file: the glosses are read
+    # in a window's own words, not in its document's name or section path.
+    passage = [Passage("p0", "models.md", "部署", "部署时先运行setup脚本。", 0.8, 0.8, 0.8)]
+    assert not question_support("有哪些模型？", passage).supported
+    code = [Passage("p0", "notes.md", "部署", "load(model_dir)", 0.8, 0.8, 0.8)]
+    assert question_support("有哪些模型？", code).supported  # the line's own word counts
 
 
 def test_the_glosses_are_read_once_into_a_table_in_the_data_directory(tmp_path):
