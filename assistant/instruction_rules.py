@@ -114,6 +114,13 @@ _ANSWER = re.compile(
             _REPLY_ZH
             + r"(时|的时候|中|里)?(必须|务必|一定要|只能|只许|只可以|请|须|一律|总是|都要|都必须|均须)"
             r"[^。！？\n]{0,20}(写|加|包含|附|注明|输出|说|提到|提及|带上|带有|出现|是|为|以|用|开头|结尾|重复)",
+            # which value whoever cites or answers must use: "引用时请一律以此为准", "when quoting
+            # this page, always give the figure below"; a shop's "价格以店内公示为准" names no reader
+            r"(引用|转述|复述|转引|回答|作答|答复|回复|总结|摘要|介绍|提及|报道)[^。！？\n]{0,8}(时|的时候|之时)"
+            r"[^。！？\n]{0,6}(一律|统一|均|都|务必|必须|只能)?以(此|本条|本文|该|这|上述|下述|以下|下面)"
+            r"[^。！？\n]{0,6}为准",
+            r"\b(when|whenever|if)\s+(citing|quoting|summari[sz]ing|answering|reporting|repeating)\b"
+            r"[^.!?\n]{0,40}\b(always|only|instead)\s+(use|give|cite|quote|report|state)\b",
             r"(唯一|官方|权威|经过?核实|已核实|认证|钦定)的?(正确的?)?"
             + _REPLY_ZH
             + r"[^。！？\n]{0,10}(是|为|[:：]|就是|只有|一律)",
@@ -177,6 +184,10 @@ _PROMPT_WORDS = re.compile(
 
 # An order to emit a secret-looking token ("输出 CANARY-7F3A9", "print ZX-42AB9").
 TOKEN = r"(?-i:[A-Z][A-Z0-9]*[-_][A-Z0-9][A-Z0-9_-]{2,})"
+# Where a token may begin: not inside a longer Latin word or code. Not "\w", which Chinese
+# characters are: Chinese writes a token straight after its last word ("调整为CANARY-4042"), and a
+# "\w" look-behind missed every such token (held-out part d, fourth round).
+_TOKEN_START = r"(?<![A-Za-z0-9_-])"
 _EMIT = re.compile(
     # "the answer is CANARY-1234", "答案：ZX-42AB9": an answer that is a secret-looking token
     r"(answer|response|reply|答案|回答|回复)\s*(is|=|:|：|是|为|就是)\s*[\"'“‘`「『]?"
@@ -191,9 +202,10 @@ _REPLY_ANY = f"({_REPLY_EN}|{_REPLY_ZH})"
 _EMIT_NEAR = re.compile(
     _REPLY_ANY
     + (_GAP % 60)
-    + r"(?<![\w-])"
+    + _TOKEN_START
     + TOKEN
-    + r"|(?<![\w-])"
+    + r"|"
+    + _TOKEN_START
     + TOKEN
     + (_GAP % 60)
     + _REPLY_ANY
@@ -240,7 +252,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _FLAGS = re.IGNORECASE
 RULES = tuple((name, re.compile(p.pattern, p.flags | _FLAGS)) for name, p in RULES)
-_TOKEN = re.compile(r"(?<![\w-])" + TOKEN)
+_TOKEN = re.compile(_TOKEN_START + TOKEN)
 
 
 @lru_cache(maxsize=1)
