@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_SETS = ("survey_faq.jsonl", "survey_en.jsonl", "near_miss_dev.jsonl", "paraphrase_dev.jsonl")
+DEV_SETS = (
+    "survey_faq.jsonl",
+    "survey_en.jsonl",
+    "near_miss_dev.jsonl",
+    "paraphrase_dev.jsonl",
+    "followup_dev.jsonl",
+)
 GRID = {
     "min_focus": (0.4, 0.5, 0.6),
     "min_focus_open": (0.0, 0.25, 0.34),

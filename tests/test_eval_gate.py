@@ -21,6 +21,8 @@ SURVEY_SET = SOURCE_ROOT / "corpus" / "eval" / "survey_faq.jsonl"  # the dev par
 SURVEY_TEST = SOURCE_ROOT / "corpus" / "eval" / "survey_test.jsonl"  # frozen: never tuned on
 # Dev too: questions in other words than the survey's, and on-topic near misses.
 PARAPHRASE_SET = SOURCE_ROOT / "corpus" / "eval" / "paraphrase_dev.jsonl"
+# Dev too: follow-up questions of many forms after one or two earlier turns.
+FOLLOWUP_SET = SOURCE_ROOT / "corpus" / "eval" / "followup_dev.jsonl"
 
 
 def _eval(data_dir: Path, *args: str, env_extra: dict | None = None) -> dict:
@@ -63,6 +65,12 @@ def test_paraphrase_set_stays_above_floors(survey_data_dir):
     summary = _eval(survey_data_dir, str(PARAPHRASE_SET))
     print("paraphrase dev/extractive:", summary)
     assert below_floors(summary, load_floors()["paraphrase_dev"]) == []
+
+
+def test_followup_set_stays_above_floors(survey_data_dir):
+    summary = _eval(survey_data_dir, str(FOLLOWUP_SET))
+    print("follow-up dev/extractive:", summary)
+    assert below_floors(summary, load_floors()["followup_dev"]) == []
 
 
 def test_frozen_survey_test_part_stays_above_floors(survey_data_dir):

@@ -33,6 +33,29 @@ pytest_plugins = ["answering_fixtures"]
             "未来要关注哪些新的算法和模型，这样做是为了提高什么？",
         ),
         (["如何解决计算资源瓶颈？"], "此举有什么好处？", "如何解决计算资源瓶颈，此举有什么好处？"),
+        # A choice among what the previous answer listed is asked together with it:
+        (
+            ["文中推荐了哪些深度学习工具？"],
+            "其中哪些是开源的？",
+            "文中推荐了哪些深度学习工具，其中哪些是开源的？",
+        ),
+        (["文中推薦了哪些工具？"], "哪一個最常用？", "文中推薦了哪些工具，哪一個最常用？"),
+        # The subject follows how the question names the text ("文中说的…"):
+        (["文中说的AI大模型是指什么？"], "它有哪些例子？", "AI大模型有哪些例子？"),
+        # A short question after one whose subject is not its head is asked together with it:
+        (
+            ["在AI大模型领域做技术创新，需要关注几个方面？"],
+            "具体是哪些？",
+            "在AI大模型领域做技术创新，需要关注几个方面，具体是哪些？",
+        ),
+        # A noun after the pronoun that repeats the subject's end is not written twice:
+        (["文中说的AI大模型是指什么？"], "这些模型有哪些例子？", "AI大模型有哪些例子？"),
+        (["GPT-3是什麼？"], "這個模型能生成什麼？", "GPT-3模型能生成什麼？"),
+        (
+            ["Which model does the BERT example load?"],
+            "And what sentence is passed to the tokenizer?",
+            "Which model does the BERT example load; And what sentence is passed to the tokenizer?",
+        ),
         (["Who developed PyTorch?"], "What about TensorFlow?", "Who developed TensorFlow?"),
         (["Who developed PyTorch?"], "And TensorFlow?", "Who developed TensorFlow?"),
         (["Who developed PyTorch?"], "Who developed that?", "Who developed PyTorch?"),
@@ -56,7 +79,7 @@ def test_followup_is_rewritten(history, question, rewritten):
         (["PyTorch是谁开发的？"], "AI大模型未来的发展趋势如何？"),
         (["PyTorch是谁开发的？"], "AI大模型的挑战是什么呢？"),
         (["PyTorch是谁开发的？"], "大模型还能用在哪些其他领域？"),
-        (["PyTorch是谁开发的？"], "其中哪些是开源的深度学习框架？"),
+        (["PyTorch是谁开发的？"], "深度学习框架中哪一个由Google开发？"),
         (["深度学习是什么？"], "深度学习及其应用有哪些？"),
         (["Who developed PyTorch?"], "What are the tools that support NLP?"),
         (["Who developed PyTorch?"], "And what is BERT?"),
@@ -78,6 +101,15 @@ def test_chained_followups_resolve_through_earlier_turns():
     assert rewrite_followup("计算机视觉呢？", history) == "计算机视觉的基本算法有哪些？"
     history = ["PyTorch是谁开发的？", "那TensorFlow呢？"]
     assert rewrite_followup("Keras呢？", history) == "Keras是谁开发的？"
+    # A choice among the listed things that names one of them is a question of its own.
+    history = ["文中列出了哪些深度学习框架？", "其中PyTorch是谁开发的？"]
+    assert rewrite_followup("Keras呢？", history) == "Keras是谁开发的？"
+    # One that names none is asked together with the list, and the list's subject goes on.
+    history = ["文中列出了哪些深度学习框架？", "其中哪一个最早？"]
+    assert (
+        rewrite_followup("那计算机视觉工具呢？", history)
+        == "文中列出了哪些计算机视觉工具，其中哪一个最早？"
+    )
 
 
 @pytest.mark.unit
