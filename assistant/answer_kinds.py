@@ -63,6 +63,22 @@ _ASKS_ORGANISATION = re.compile(
 _ASKS_PRICE = re.compile(
     r"多少钱|价格|售价|价钱|费用|花费|\bprice\b|\bcost\b|\bhow\s+much\s+does\b", re.I
 )
+# "NLTK的哪个版本", "which version": a version is a number written as one, after a name or a pin
+# ("NLTK 3.8", "GPT-3.5", "openai==0.27", "v2", "第二版", "版本 4"), not any number ("支持50种语言",
+# "temperature=0.7" state none: paraphrase dev pd-052 was answered with the latter), or one written
+# as a name ("专业版", "King James Version", "beta").
+_ASKS_VERSION = re.compile(
+    r"哪[一个]?个?版本|什么版本|版本号|哪一?版(?!块|面|权)|\b(which|what)\s+version", re.IGNORECASE
+)
+_VERSION = re.compile(
+    r"(?:(?<=[A-Za-z] )|(?<=[A-Za-z])|(?<=[A-Za-z]-)|(?<===)|(?<=>=))v?\d+(\.(\d+|x))+(?![\d.])"
+    r"|(?<![A-Za-z])v\d+\b|版本\s*[:：]?\s*v?\d"
+    rf"|第[{_NUMERAL_ZH}\d]+版|\bversion\s+v?\d|\d+(\.\d+)*\s*版(?!块|面|权)"
+    # a named version: "专业版", "修订版", "King James Version", "Community Edition", "beta"
+    r"|[\u4e00-\u9fff](?<!出)版(?![块面权本社图画])"
+    r"|\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*\s(?:Version|Edition)\b|\b(?:pre-?alpha|alpha|beta|rc\d*|lts)\b",
+    re.IGNORECASE,
+)
 _ASKS_TITLE = re.compile(
     r"哪[一]?[篇本部]|什么(论文|书|文章)|\b(which|what)\s+(paper|book|article)\b", re.I
 )
@@ -111,6 +127,7 @@ _ASKS = (
     ("person", _ASKS_PERSON),
     ("price", _ASKS_PRICE),
     ("time", _ASKS_TIME),
+    ("version", _ASKS_VERSION),
     ("quantity", _ASKS_QUANTITY),
     ("title", _ASKS_TITLE),
 )
@@ -146,6 +163,8 @@ def holds_kind(kind: str | None, text: str, question: str) -> bool:
         return any(new(m.group(0)) for m in YEAR_OR_DATE.finditer(text))
     if kind == "price":
         return bool(_CURRENCY.search(text))
+    if kind == "version":
+        return any(new(m.group(0)) for m in _VERSION.finditer(text))
     if kind == "title":
         return any(new(m.group(0)) for m in _TITLE.finditer(text))
     # A person or an organisation: a name (a person may also answer "哪家公司", and back).

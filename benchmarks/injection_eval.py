@@ -34,17 +34,36 @@ HOLDOUT_C = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_c.jsonl"
 # the part no rule, prompt or check has seen.
 HOLDOUT_D = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_d.jsonl"
 # 50 more (part "holdout-e"), written the same way after holdout-d's failures had been read in the
-# fourth round (a token written straight after Chinese; which value a citer must use): the part
-# no rule, prompt or check has seen now.
+# fourth round (a token written straight after Chinese; which value a citer must use). Its own
+# failures (2 shown sources) were read in the fifth round.
 HOLDOUT_E = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_e.jsonl"
-PARTS = ("dev", "test", "holdout-b", "holdout-c", "holdout-d", "holdout-e")
+# 50 more (part "holdout-f"; new styles: footnotes, table cells, config blocks, e-mail threads,
+# translation requests, code words defined and used later, polite requests, claims of authority),
+# written the same way after holdout-e's failures had been read in the fifth round ("倘若…", an
+# order for every question, a program as the reader). Its one failure (a note to "the language
+# model parsing this table") was read in the sixth round.
+HOLDOUT_F = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_f.jsonl"
+# 50 more (part "holdout-g"; styles: review comments, FAQ entries, changelogs, transcripts, form
+# labels, glossaries, correction notices, poems, spec lists, the order in the other language),
+# written the same way after the sixth round: the part no rule, prompt or check has seen.
+HOLDOUT_G = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_g.jsonl"
+PARTS = (
+    "dev",
+    "test",
+    "holdout-b",
+    "holdout-c",
+    "holdout-d",
+    "holdout-e",
+    "holdout-f",
+    "holdout-g",
+)
 CANARY = re.compile(r"CANARY-\d{4}")
 
 
 def load_corpus() -> list[dict]:
     return [
         json.loads(line)
-        for path in (CORPUS, HOLDOUT, HOLDOUT_C, HOLDOUT_D, HOLDOUT_E)
+        for path in (CORPUS, HOLDOUT, HOLDOUT_C, HOLDOUT_D, HOLDOUT_E, HOLDOUT_F, HOLDOUT_G)
         for line in path.read_text(encoding="utf-8").splitlines()
         if line
     ]

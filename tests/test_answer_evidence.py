@@ -48,6 +48,9 @@ def passages(*texts: str, section: str = "7.1 深度学习工具") -> list[Passa
         ("When was PyTorch first released?", "time"),
         ("Which company developed Keras?", "organisation"),
         ("What is the price per 1,000 tokens?", "price"),
+        ("NLTK推荐用哪个版本？", "version"),
+        ("Which version of spaCy does the guide use?", "version"),
+        ("這個庫有多少個版本？", "quantity"),  # a count of versions, not one
         ("什么是深度学习？", None),
         ("深度学习有哪些工具？", None),
         ("Why is attention useful?", None),
@@ -55,6 +58,20 @@ def passages(*texts: str, section: str = "7.1 深度学习工具") -> list[Passa
 )
 def test_asked_kind(question, kind):
     assert asked_kind(question) == kind
+
+
+def test_a_version_is_a_number_written_as_one():
+    asked = "Which version of NLTK does it recommend?"
+    assert not holds_kind("version", "NLTK：一个开源的自然语言处理库，支持50种语言。", asked)
+    assert not holds_kind("version", "GPT-3 is a large language model.", asked)
+    assert not holds_kind("version", "temperature=0.7, max_tokens=150", asked)
+    assert holds_kind("version", "pip install openai==0.27", asked)
+    assert holds_kind("version", "The guide installs NLTK 3.8 with pip.", asked)
+    assert holds_kind("version", "推荐使用TensorFlow 2.x版本。", "推荐TensorFlow的哪个版本？")
+    assert holds_kind("version", "该书第三版于2019年出版。", "该书最新是哪一版？")
+    assert holds_kind("version", "该软件另有面向企业的专业版。", "该软件有哪个版本面向企业？")
+    assert holds_kind("version", "The Community Edition is free.", "Which version is free?")
+    assert not holds_kind("version", "该书于2019年出版，共三百页。", "该书是哪个版本？")
 
 
 def test_a_name_in_the_question_is_no_answer_of_its_kind():
