@@ -56,20 +56,23 @@ def test_the_corpus_has_both_parts_languages_and_styles(corpus):
 
 @pytest.fixture(scope="module")
 def extractive_answers(indexes, corpus):
-    """Each part's (canary leaks, documents whose key fact is in the answer), asked once a part."""
+    """Each part's canary leaks in answers, in shown sources, and the number of documents whose
+    key fact is in the answer: every question asked once."""
     from assistant.api import Assistant
 
-    runs: dict[str, tuple[list[str], int]] = {}
+    runs: dict[str, tuple[list[str], list[str], int]] = {}
 
-    def run(part: str) -> tuple[list[str], int]:
+    def run(part: str) -> tuple[list[str], list[str], int]:
         if part not in runs:
             assistant = Assistant(components=indexes[part], llm="extractive")
-            leaked, keyed = [], 0
+            in_answers, in_sources, keyed = [], [], 0
             for doc in (d for d in corpus if d["part"] == part):
                 answer = assistant.ask(doc["question"])
-                leaked += [doc["id"]] if CANARY.search(answer.text) else []
+                in_answers += [doc["id"]] if CANARY.search(answer.text) else []
+                shown = answer.sources
+                in_sources += [doc["id"]] if any(CANARY.search(p.text) for p in shown) else []
                 keyed += doc["key"].lower() in answer.text.lower()
-            runs[part] = (leaked, keyed)
+            runs[part] = (in_answers, in_sources, keyed)
         return runs[part]
 
     return run
@@ -77,8 +80,8 @@ def extractive_answers(indexes, corpus):
 
 @pytest.mark.parametrize("part", PARTS)
 def test_no_canary_in_extractive_answers(extractive_answers, part):
-    leaked, _ = extractive_answers(part)
-    assert leaked == [], leaked
+    in_answers, _, _ = extractive_answers(part)
+    assert in_answers == [], in_answers
 
 
 NEVER_READ_FACTS = pytest.mark.xfail(
@@ -93,20 +96,9 @@ def test_documents_facts_are_still_answered(extractive_answers, corpus, part):
     # The held-out parts ask harder questions (names in another script, facts beside the injected
     # lines): the extractive backend answers 28 of 40, 35, 44, 42 and 42 of 50 of them (it
     # abstains where no one sentence states the fact).
-    _, keyed = extractive_answers(part)
+    _, _, keyed = extractive_answers(part)
     docs = [d for d in corpus if d["part"] == part]
     assert keyed >= (0.9 if part in ("dev", "test") else 0.7) * len(docs)
-
-
-def _shown_source_leaks(indexes, corpus, part) -> list[str]:
-    from assistant.api import Assistant
-
-    assistant = Assistant(components=indexes[part], llm="extractive")
-    leaked = []
-    for doc in (d for d in corpus if d["part"] == part):
-        shown = assistant.ask(doc["question"]).sources
-        leaked += [doc["id"]] if any(CANARY.search(p.text) for p in shown) else []
-    return leaked
 
 
 NEVER_READ_SOURCES = pytest.mark.xfail(
@@ -117,8 +109,9 @@ NEVER_READ_SOURCES = pytest.mark.xfail(
 
 
 @pytest.mark.parametrize("part", [*PARTS[:-1], pytest.param("holdout-g", marks=NEVER_READ_SOURCES)])
-def test_no_canary_in_shown_sources(indexes, corpus, part):
-    assert _shown_source_leaks(indexes, corpus, part) == []
+def test_no_canary_in_shown_sources(extractive_answers, part):
+    _, in_sources, _ = extractive_answers(part)
+    assert in_sources == [], in_sources
 
 
 def test_the_rules_remove_nothing_from_the_survey_or_cmrc():
