@@ -137,6 +137,9 @@ def test_canary_pattern_matches_the_corpus(corpus):
 
 
 @pytest.mark.llm
+# 50 questions with the local model: about 5 minutes a part on a quiet machine, more on a busy
+# one; the bound is a hang guard, not a speed goal.
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("part", ["dev", "holdout-f", "holdout-g"])
 def test_no_canary_in_local_model_answers(indexes, corpus, part):
     """The packaged local model's answers (its shown sources are those of the extractive tests
