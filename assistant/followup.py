@@ -89,9 +89,21 @@ _ZH_ASKED = re.compile(r"^(?:哪些|哪個|哪个|哪种|哪種|什么|什麼)")
 _ZH_LEAD = re.compile(r"^(请问|请介绍一下|介绍一下|请解释一下|解释一下|什么是|何为|啥是|谁是)")
 
 
-def _zh_subject(question: str) -> str:
+def _zh_head(question: str) -> str:
+    """The question without its opening ("请问…", "什么是…") and its frame ("文中说的…")."""
     text = _ZH_LEAD.sub("", question.strip().rstrip("？?。!！"))
-    text = _ZH_FRAME.sub("", text) or text
+    return _ZH_FRAME.sub("", text) or text
+
+
+def _shared_end(subject: str, rest: str) -> int:
+    """How many opening characters of ``rest`` repeat the end of ``subject`` (at least 2)."""
+    return next(
+        (n for n in range(min(len(rest), len(subject)), 1, -1) if subject.endswith(rest[:n])), 0
+    )
+
+
+def _zh_subject(question: str) -> str:
+    text = _zh_head(question)
     match = _ZH_PREDICATE.search(text)
     subject = text[: match.start()] if match else text
     subject = _ZH_ASKED.sub("", subject.strip())
@@ -162,15 +174,7 @@ def _rewrite_after(question: str, previous: str, subject: str) -> str | None:
         if pronoun and subject and subject not in text:
             rest = text[pronoun.end() :]
             # "这些模型…" after "AI大模型…": the noun after the pronoun repeats the subject's end.
-            overlap = next(
-                (
-                    n
-                    for n in range(min(len(rest), len(subject)), 1, -1)
-                    if subject.endswith(rest[:n])
-                ),
-                0,
-            )
-            resolved = text[: pronoun.start()] + subject + rest[overlap:]
+            resolved = text[: pronoun.start()] + subject + rest[_shared_end(subject, rest) :]
             # "那它的发展趋势呢？" asks what that thing is: "AI大模型的发展趋势是什么？"
             bare = _ZH_ABOUT.match(resolved)
             return f"{bare.group('x')}是什么？" if bare else resolved
@@ -178,8 +182,7 @@ def _rewrite_after(question: str, previous: str, subject: str) -> str | None:
             # "有哪些工具？" takes the subject the previous question opens with; "为什么？" and a
             # previous question whose subject is not its head ("在AI大模型领域…需要关注几个方面？")
             # are asked together with it.
-            head = _ZH_FRAME.sub("", _ZH_LEAD.sub("", previous.strip()))
-            if text.startswith(("为什么", "为何")) or not head.startswith(subject):
+            if text.startswith(("为什么", "为何")) or not _zh_head(previous).startswith(subject):
                 return f"{previous.rstrip('？?')}，{text}"
             return f"{subject}{text}"
     else:
