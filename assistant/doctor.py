@@ -29,16 +29,16 @@ def _run(name: str, probe: Callable[[], str], *, essential: bool = True) -> Chec
 
 def _probe_openai(settings, base_url: str | None, key) -> str:
     """``GET /models`` on the endpoint, within the configured timeouts (no retry)."""
-    import httpx
+    import httpx2
 
     base = (base_url or "https://api.openai.com/v1").rstrip("/")
     headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
-    timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
+    timeout = httpx2.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
     try:
-        response = httpx.get(f"{base}/models", headers=headers, timeout=timeout)
-    except httpx.HTTPError as exc:
-        stalled = isinstance(exc, httpx.TimeoutException) and not isinstance(
-            exc, httpx.ConnectTimeout
+        response = httpx2.get(f"{base}/models", headers=headers, timeout=timeout)
+    except httpx2.HTTPError as exc:
+        stalled = isinstance(exc, httpx2.TimeoutException) and not isinstance(
+            exc, httpx2.ConnectTimeout
         )
         problem = (
             f"did not answer within {settings.request_timeout_s:g} s"

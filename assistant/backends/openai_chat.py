@@ -27,7 +27,7 @@ def _retry_after_seconds(headers) -> float | None:
 
 
 def _no_long_waits(response) -> None:
-    """httpx response hook: a rate limit that asks for a long wait fails now (no retry)."""
+    """httpx2 response hook: a rate limit that asks for a long wait fails now (no retry)."""
     if response.status_code in (429, 503):
         wait = _retry_after_seconds(response.headers)
         if wait is None or wait > MAX_RETRY_WAIT_S:
@@ -35,7 +35,7 @@ def _no_long_waits(response) -> None:
 
 
 def build_openai_chat(settings: Settings, *, streaming: bool = True):
-    import httpx
+    import httpx2
     from langchain_openai import ChatOpenAI
 
     key = Settings.openai_api_key()
@@ -48,14 +48,14 @@ def build_openai_chat(settings: Settings, *, streaming: bool = True):
 
     # The read timeout is the first-token bound: a server that accepts and never answers is
     # an error within it (per attempt); the transport bounds what a read timeout cannot.
-    timeout = httpx.Timeout(settings.api_first_token_timeout_s, connect=settings.connect_timeout_s)
+    timeout = httpx2.Timeout(settings.api_first_token_timeout_s, connect=settings.connect_timeout_s)
     transport = BoundedStreamTransport(
-        httpx.HTTPTransport(),
+        httpx2.HTTPTransport(),
         first_data_s=settings.api_first_token_timeout_s,
         gap_s=settings.api_token_gap_timeout_s,
         total_s=settings.api_answer_timeout_s,
     )
-    http_client = httpx.Client(
+    http_client = httpx2.Client(
         timeout=timeout, transport=transport, event_hooks={"response": [_no_long_waits]}
     )
     # LangChain sends the newer ``max_completion_tokens`` only; compatible servers (llama.cpp,

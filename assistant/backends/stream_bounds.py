@@ -5,39 +5,43 @@ SSE keep-alive comment (``: ping``) every few seconds, never a token, resets it 
 chat client's transport wraps every response body and counts only SSE ``data:`` lines as
 progress: no data line within ``first_data_s`` of the request, a gap of more than ``gap_s``
 between two, or more than ``total_s`` for the whole answer ends the stream with
-``StreamStalled`` (an ``httpx.ReadTimeout``). A server that sends nothing at all is bounded by
+``StreamStalled`` (an ``httpx2.ReadTimeout``). A server that sends nothing at all is bounded by
 the read timeout, which the client sets to ``first_data_s`` too. The checks run whenever bytes
 arrive, so a keep-alive every 3 s is caught within 3 s of the bound.
+
+The types are httpx2's, the HTTP library the openai client is built on: it accepts only its own
+client, transport and timeout objects (httpx2 2.17 refuses the older httpx ones), and maps only
+its own ``ReadTimeout`` to ``openai.APITimeoutError``.
 """
 
 from __future__ import annotations
 
 import time
 
-import httpx
+import httpx2
 
 
-class StreamStalled(httpx.ReadTimeout):
+class StreamStalled(httpx2.ReadTimeout):
     """The server kept the connection open but sent no answer within a bound."""
 
-    def __init__(self, reason: str, request: httpx.Request):
+    def __init__(self, reason: str, request: httpx2.Request):
         super().__init__(reason, request=request)
         self.reason = reason
 
 
-class BoundedStreamTransport(httpx.BaseTransport):
+class BoundedStreamTransport(httpx2.BaseTransport):
     def __init__(
-        self, inner: httpx.BaseTransport, *, first_data_s: float, gap_s: float, total_s: float
+        self, inner: httpx2.BaseTransport, *, first_data_s: float, gap_s: float, total_s: float
     ):
         self.inner = inner
         self.first_data_s = first_data_s
         self.gap_s = gap_s
         self.total_s = total_s
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         started = time.monotonic()
         response = self.inner.handle_request(request)
-        return httpx.Response(
+        return httpx2.Response(
             status_code=response.status_code,
             headers=response.headers,
             stream=_BoundedStream(response.stream, self, request, started),
@@ -48,7 +52,7 @@ class BoundedStreamTransport(httpx.BaseTransport):
         self.inner.close()
 
 
-class _BoundedStream(httpx.SyncByteStream):
+class _BoundedStream(httpx2.SyncByteStream):
     def __init__(self, inner, bounds: BoundedStreamTransport, request, started: float):
         self.inner = inner
         self.bounds = bounds

@@ -58,14 +58,14 @@ def generate_images(settings: Settings, request: ImageRequest) -> list:
     """PIL images generated for the request; every failure is one clear AssistantError."""
     if not images_configured():
         raise ModelUnavailableError(NOT_CONFIGURED)
-    import httpx
+    import httpx2
     import openai
 
     key = Settings.openai_api_key()
     client = openai.OpenAI(
         base_url=Settings.openai_base_url(),
         api_key=key.get_secret_value() if key else "not-needed",  # local servers accept any key
-        timeout=httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s),
+        timeout=httpx2.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s),
         max_retries=settings.max_retries,
     )
     try:
