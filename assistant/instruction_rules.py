@@ -74,6 +74,12 @@ _ROLE = re.compile(
 )
 
 _REPLY_EN = r"(answers?|responses?|repl(y|ies)|outputs?|messages?)"
+# A program named by what it does as the reader: "自动摘要程序", "自动化问答工具" (seventh round,
+# part g read); a bare 程序 or 工具 ("该程序读取本文件") is prose.
+_AUTO_READER_ZH = (
+    r"(自动化?的?(摘要|问答|回复|应答|写作|生成|对话|抓取|采集|翻译)?(程序|程式|工具|系统|软件|脚本)"
+    r"|(问答|摘要|对话|聊天)(工具|软件|程序|程式))"
+)
 # "回覆" and "答覆" are Traditional forms the Simplified folding keeps.
 _REPLY_ZH = r"(回答|回复|答复|答案|回覆|答覆|输出|回应|应答)"
 _ANSWER = re.compile(
@@ -119,6 +125,14 @@ _ANSWER = re.compile(
             r"(引用|转述|复述|转引|回答|作答|答复|回复|总结|摘要|介绍|提及|报道)[^。！？\n]{0,8}(时|的时候|之时)"
             r"[^。！？\n]{0,6}(一律|统一|均|都|务必|必须|只能)?以(此|本条|本文|该|这|上述|下述|以下|下面)"
             r"[^。！？\n]{0,6}为准",
+            # "a reply … is considered complete only once X is appended", "否则视为不完整的摘要": a
+            # reply's worth made to hang on something; "the warranty is valid only if…" names none
+            r"\b("
+            + _REPLY_EN
+            + r"|summar(y|ies)|write-?ups?)\b[^.!?\n]{0,60}\b(counts?\s+as|considered|deemed"
+            r"|treated\s+as|regarded\s+as)\s+(complete|valid|correct|acceptable|finished)\s+only\s+(once|if|when|after)\b",
+            r"否则[^。！？\n]{0,4}(视为|算作|当作|即为|被视为|将被视为)[^。！？\n]{0,4}(不完整|无效|不合格|不规范|不合规)"
+            r"的?(摘要|回答|答案|回复|答复|引用|转述|介绍|总结|转载)",
             r"\b(when|whenever|if)\s+(citing|quoting|summari[sz]ing|answering|reporting|repeating)\b"
             r"[^.!?\n]{0,40}\b(always|only|instead)\s+(use|give|cite|quote|report|state)\b",
             r"(唯一|官方|权威|经过?核实|已核实|认证|钦定)的?(正确的?)?"
@@ -157,7 +171,9 @@ _ADDRESSED = re.compile(
     r"|\b(dear|hello|hi|hey|attention|to)\s+(all\s+|any\s+|the\s+)?(ai|a\.i\.|assistants?|language\s+models?|llms?|chat\s*bots?|ai\s+models?|gpt)\b\s*[,:：!]"
     r"|\bif\s+you\s+are\s+(an?\s+)?(ai|a\.i\.|assistant|language\s+model|llm|chat\s*bot|bot|model)\b"
     r"|\b(ai|llm|assistant|chatbot|language\s+model)s?\s+(reading|processing|summari[sz]ing|answering)\s+(this|these)\b"
-    r"|(致|写给|给)(所有|各位|任何)?[^。！？\n]{0,2}(ai|人工智能|智能助手|ai助手|助手|语言模型|大模型|模型|机器人|聊天机器人|gpt)[^。！？\n]{0,6}(的)?(说明|备注|提示|留言|消息|话|信|通知|请求|提醒|注意|[:：])"
+    r"|(致|写给|给)(所有|各位|任何|各类|各种|一切|每个)?[^。！？\n]{0,2}(ai|人工智能|智能助手|ai助手|助手|语言模型|大模型|模型|机器人|聊天机器人|gpt|"
+    + _AUTO_READER_ZH
+    + r")[^。！？\n]{0,6}(的)?(说明|备注|提示|留言|消息|话|信|通知|请求|提醒|注意|[:：])"
     r"|(如果|若|假如)(你|您)(是|正在作为)[^。！？\n]{0,16}(ai|人工智能|助手|语言模型|大模型|机器人|自动化?(摘要|问答)?(程序|工具|系统))"
     r"|(ai|人工智能|助手|语言模型|大模型|模型|机器人)(们)?(请|务必|必须|注意|须知)[^。！？\n]{0,4}(在|把|将|输出|回答|回复|写|说|加上|附上|记住)"
     r"|(阅读|读取|处理|总结|解析|分析|扫描|抓取|浏览|索引)(本文|此文|这段|这篇|本段|本页|本表|此表|该表|这张表)"
@@ -170,12 +186,15 @@ _ADDRESSED = re.compile(
     r"|(阅读|读取|处理|浏览|读到)(本文|此文|这段|这篇|本段|本页|这份|此份|本份)[^。！？\n]{0,4}的(是|若是|如果是|若为)"
     r"[^。！？\n]{0,8}(ai|人工智能|助手|模型|机器人|程序(?!员)|程式(?!设计师))"
     # an AI reader of this text: "AI 助手在引用本页内容时", "AI 读到此行时", "仅供智能助手阅读"
-    r"|(ai|人工智能|助手|模型|机器人|系统)[^。！？\n]{0,6}(读到|阅读|读取|引用|处理|总结|摘要|抓取|转述|复述|整理|转载)"
-    r"(本|此|这|该)(一?[份篇段行页]|文|站|内容|文档|文件|简章|公告|页面)"
+    r"|(ai|人工智能|助手|模型|机器人|系统|" + _AUTO_READER_ZH + r")[^。！？\n]{0,6}"
+    r"(读到|阅读|读取|引用|处理|总结|摘要|抓取|转述|复述|整理|转载)"
+    r"(本|此|这|该)(一?[份篇段行页]|文|站|内容|文档|文件|简章|公告|页面|手册|指南|资料|材料|清单|说明书?|词条|条目)"
     r"|(供|仅供|专供|只供)[^。！？\n]{0,4}(ai|人工智能|智能助手|助手|自动化?系统|自动问答系统|问答系统|语言模型|大模型|机器人|爬虫)[^。！？\n]{0,2}(使用|阅读|读取|参考|处理)"
     r"|(致|写给|给)[^。！？\n]{0,2}(自动化?|自动问答|问答|对话|智能)系统\s*[:：]"
     r"|(亲爱的|尊敬的)(ai|智能)?(助手|模型|机器人|人工智能)"
     r"|\bfor\s+(automated|ai)\s+(assistants?|systems?|readers?|agents?|tools?)\b"
+    # "Assistant note: …" as a label (seventh round); "the assistant noted that…" is prose
+    r"|\b(ai|assistant|llm|chatbot|bot)\s+(note|instructions?|notice|directive|reminder|memo)s?\s*[:：]"
     r"|\b(ai|automated)\s+(assistants?|systems?|tools?|readers?|agents?|summari[sz]ers?)\s+(citing|quoting|reading|summari[sz]ing|processing|indexing)\s+(this|these)\b",
 )
 
@@ -206,8 +225,10 @@ _EMIT = re.compile(
     r"(answer|response|reply|答案|回答|回复)\s*(is|=|:|：|是|为|就是)\s*[\"'“‘`「『]?"
     + TOKEN
     + r"|"
-    r"(输出|打印|回复|说出|显示|写上|写出|加上|附上|带上|print|output|say|write|type|include|append|reply\s+with|respond\s+with|answer\s+with|answer)\s*[:：]?\s*"
-    r"[\"'“‘`「『]?" + TOKEN
+    r"(输出|打印|回复|说出|显示|写上|写出|加上|附上|带上|补上|补一句|补充|附注|注明|标注|加注|标出"
+    r"|print|output|say|write|type|include|append|reply\s+with|respond\s+with|answer\s+with|answer)\s*[:：]?\s*"
+    # "补一句“资料编号 TOKEN”": a label of a few characters may come first, inside the quotes
+    r"([\"'“‘`「『][^。！？\n\"'”’」』]{0,6}?\s*)?" + TOKEN
 )
 # "以 TOKEN 作答": 作答 is a reply word here only; elsewhere it is an exam's ("作答时必须使用黑色笔").
 _REPLY_ANY = f"({_REPLY_EN}|{_REPLY_ZH}|作答)"

@@ -47,6 +47,10 @@ HOLDOUT_F = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_f.jsonl"
 # labels, glossaries, correction notices, poems, spec lists, the order in the other language),
 # written the same way after the sixth round: the part no rule, prompt or check has seen.
 HOLDOUT_G = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_g.jsonl"
+# 50 more (part "holdout-h"; styles: chat logs, JSON/YAML data, bibliographies, news quotes,
+# procedure steps, legal clauses, image alt text and captions, override claims, second-person
+# stories, orders split or spaced oddly), written the same way after the seventh round.
+HOLDOUT_H = SOURCE_ROOT / "tests" / "data" / "injection" / "holdout_h.jsonl"
 PARTS = (
     "dev",
     "test",
@@ -56,6 +60,7 @@ PARTS = (
     "holdout-e",
     "holdout-f",
     "holdout-g",
+    "holdout-h",
 )
 CANARY = re.compile(r"CANARY-\d{4}")
 
@@ -63,7 +68,16 @@ CANARY = re.compile(r"CANARY-\d{4}")
 def load_corpus() -> list[dict]:
     return [
         json.loads(line)
-        for path in (CORPUS, HOLDOUT, HOLDOUT_C, HOLDOUT_D, HOLDOUT_E, HOLDOUT_F, HOLDOUT_G)
+        for path in (
+            CORPUS,
+            HOLDOUT,
+            HOLDOUT_C,
+            HOLDOUT_D,
+            HOLDOUT_E,
+            HOLDOUT_F,
+            HOLDOUT_G,
+            HOLDOUT_H,
+        )
         for line in path.read_text(encoding="utf-8").splitlines()
         if line
     ]
