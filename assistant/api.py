@@ -127,7 +127,10 @@ class Assistant:
 
         with self._lock:
             if not hasattr(self, "_hybrid"):
-                self._hybrid = HybridSearcher(self.components.knowledge_base())
+                self._hybrid = HybridSearcher(
+                    self.components.knowledge_base(),
+                    passage_tokens=self.settings.passage_max_tokens,
+                )
             return self._hybrid
 
     def _check(self, question, history) -> tuple[str, list[str], list[str]]:

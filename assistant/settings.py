@@ -74,6 +74,18 @@ class Settings(BaseSettings):
         # 0.976 (fewer answers cut at chunk edges); the survey's sections are smaller anyway.
         description="Largest chunk, in cl100k tokens.",
     )
+    passage_max_tokens: int = Field(
+        default=0,
+        ge=0,
+        le=8192,
+        # Off by default. With 128-token chunks widened to 448 (index/section_window.py) the survey
+        # dev sets find the right section more often (hit@1 0.763 -> 0.848, English 0.767 ->
+        # 0.833, paraphrases 0.725 -> 0.750, no near miss lost), but CMRC trial's long paragraphs
+        # lose (hit@1 0.928 -> 0.883, gold contained 0.756 -> 0.687): docs/results.md.
+        description="A retrieved chunk is widened with its section's neighbouring chunks up to "
+        "this many cl100k tokens before it is read (0: chunks are read as they are); pair it "
+        "with a smaller ASSISTANT_CHUNK_MAX_TOKENS.",
+    )
     chunk_min_tokens: int = Field(
         default=40,
         ge=0,

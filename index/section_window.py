@@ -1,0 +1,106 @@
+"""Small chunks are found, their section is read: a retrieved chunk widened by its neighbours.
+
+A question's vector is matched best against a few sentences (a whole section's mean-pooled vector
+blurs them), but answered best from the passage around them: a list or a definition is often
+spread over the sentences next to the one that matched. So chunks are kept small for finding,
+and each chunk found is widened, before anything reads it, with the chunks beside it in the same
+section and document, nearest first, until ``max_tokens``. Chunks already inside a widened
+passage are not shown again, which frees the slots of the top ``k`` for other sections.
+
+Overlapping chunks (the last sentences of one repeated at the start of the next) are joined by
+their character offsets in the document, so nothing is said twice. FAQ records stay as they are:
+each is one question and its answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .keyword_index import KeywordSnapshot
+    from .retrieval import Passage
+
+
+@lru_cache(maxsize=65536)
+def _tokens(chunk_id: str, body: str, count_tokens: Callable[[str], int]) -> int:
+    return count_tokens(body)  # a chunk id names its content, so the count never goes stale
+
+
+def window(
+    snapshot: KeywordSnapshot,
+    index: int,
+    max_tokens: int,
+    count_tokens: Callable[[str], int],
+) -> list[int]:
+    """Record indices of the window around record ``index``, in document order: itself, then its
+    section's neighbours nearest first (one after, one before) while they fit in ``max_tokens``."""
+    record = snapshot.records[index]
+    meta = record.metadata
+    if max_tokens <= 0 or meta.get("kind", "text") != "text":
+        return [index]
+    siblings = snapshot.section_chunks(meta.get("document", ""), meta.get("section", ""))
+    at = next((i for i, (cid, _, _) in enumerate(siblings) if cid == record.id), None)
+    if at is None:
+        return [index]
+    low = high = at
+    used = _tokens(*siblings[at][::2], count_tokens)
+    while True:
+        grew = False
+        for side in (high + 1, low - 1):
+            if 0 <= side < len(siblings) and not low <= side <= high:
+                cost = _tokens(*siblings[side][::2], count_tokens)
+                if used + cost <= max_tokens:
+                    used += cost
+                    low, high = min(low, side), max(high, side)
+                    grew = True
+        if not grew:
+            break
+    return [snapshot.by_id[cid] for cid, _, _ in siblings[low : high + 1]]
+
+
+def _join(parts: list[tuple[int, int, str]]) -> str:
+    """Bodies in document order, each cut where the previous one ends (the overlap)."""
+    text, end = "", None
+    for start, stop, body in parts:
+        if end is not None and start < end:
+            body = body[min(end - start, len(body)) :]
+            joiner = ""
+        else:
+            joiner = "\n" if text else ""
+        text += joiner + body
+        end = stop if end is None else max(end, stop)
+    return text
+
+
+def _body(snapshot: KeywordSnapshot, index: int) -> tuple[int, int, str]:
+    record = snapshot.records[index]
+    meta = record.metadata
+    body = record.text[int(meta.get("body_start", 0)) :]
+    return int(meta.get("start", 0)), int(meta.get("end", 0)), body
+
+
+def widen(
+    ranked: list[Passage],
+    snapshot: KeywordSnapshot,
+    windows: dict[str, list[int]],
+    k: int,
+) -> list[Passage]:
+    """The first ``k`` passages of ``ranked``, each read as its window (``windows``: chunk id ->
+    record indices from ``window``); a passage already inside an earlier one is left out."""
+    taken: set[int] = set()
+    out: list[Passage] = []
+    for passage in ranked:
+        if len(out) == k:
+            break
+        own = snapshot.by_id.get(passage.id)
+        if own in taken:
+            continue
+        indices = windows.get(passage.id, [own] if own is not None else [])
+        taken.update(indices)
+        if len(indices) > 1:
+            passage = replace(passage, text=_join([_body(snapshot, i) for i in indices]))
+        out.append(passage)
+    return out
