@@ -2,9 +2,10 @@
 
 A question's vector is matched best against a few sentences (a whole section's mean-pooled vector
 blurs them), but answered best from the passage around them: a list or a definition is often
-spread over the sentences next to the one that matched. So chunks are kept small for finding,
-and each chunk found is widened, before anything reads it, with the chunks beside it in the same
-section and document, nearest first, until ``max_tokens``. Chunks already inside a widened
+spread over the sentences next to the one that matched. So when chunks are kept small for
+finding (``Settings.chunk_max_tokens``), each chunk found can be widened, before anything reads
+it, with the chunks beside it in the same section and document, nearest first, until
+``max_tokens`` (``Settings.passage_max_tokens``; 0 leaves every chunk as it is). Chunks already inside a widened
 passage are not shown again, which frees the slots of the top ``k`` for other sections.
 
 Overlapping chunks (the last sentences of one repeated at the start of the next) are joined by
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,9 +24,19 @@ if TYPE_CHECKING:
     from .retrieval import Passage
 
 
-@lru_cache(maxsize=65536)
+# Token counts by chunk id: an id names its content (documents.chunk_id), so a count never goes
+# stale. Keyed by id alone so that no chunk text is held here; emptied when it grows past the cap.
+_COUNTS: dict[str, int] = {}
+_COUNTS_CAP = 200_000
+
+
 def _tokens(chunk_id: str, body: str, count_tokens: Callable[[str], int]) -> int:
-    return count_tokens(body)  # a chunk id names its content, so the count never goes stale
+    count = _COUNTS.get(chunk_id)
+    if count is None:
+        if len(_COUNTS) >= _COUNTS_CAP:
+            _COUNTS.clear()
+        count = _COUNTS[chunk_id] = count_tokens(body)
+    return count
 
 
 def window(
