@@ -72,14 +72,17 @@ def window(
 
 
 def _join(parts: list[tuple[int, int, str]]) -> str:
-    """Bodies in document order, each cut where the previous one ends (the overlap)."""
+    """Bodies in document order, each cut where the previous one ends (the overlap). A chunk that
+    starts right where the previous one ends continues it: a long Chinese sentence is cut at a
+    comma with no space, and a line break there would split the sentence in two for whatever
+    reads the passage. Between chunks with blanks between them, a line break."""
     text, end = "", None
     for start, stop, body in parts:
+        joiner = ""
         if end is not None and start < end:
             body = body[min(end - start, len(body)) :]
-            joiner = ""
-        else:
-            joiner = "\n" if text else ""
+        elif end is not None and start > end:
+            joiner = "\n"
         text += joiner + body
         end = stop if end is None else max(end, stop)
     return text

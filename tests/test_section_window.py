@@ -10,15 +10,22 @@ from index.tokens import count_tokens
 
 pytestmark = pytest.mark.integration
 
-# One long section of eight numbered facts, then a short second section: at 48-token chunks the
+# One long section of eight numbered facts, then two short sections: at 48-token chunks the
 # first section is cut into several chunks, and no chunk holds every fact.
 FACTS = [
     f"第{n}条：青石湾灯塔的第{n}项记录写着{word}。" for n, word in enumerate("甲乙丙丁戊己庚辛", 1)
 ]
+# One sentence longer than a chunk: the chunker cuts it at commas, with no blank between parts.
+LONG_SENTENCE = (
+    "灯塔于1902年由港务局动工兴建，1905年首次点亮，1937年在战火中受损停用，1951年由渔民集资修复，"
+    "1978年改用电力光源，1999年加装自动雾笛，2016年被列为市级文物保护单位并向游客开放。"
+)
 DOCUMENT = (
     "# 灯塔档案\n\n## 记录\n\n"
     + "".join(FACTS)
-    + "\n\n## 附近\n\n灯塔以北三公里是白沙渡口，渡船每小时一班。\n"
+    + "\n\n## 附近\n\n灯塔以北三公里是白沙渡口，渡船每小时一班。\n\n## 沿革\n\n"
+    + LONG_SENTENCE
+    + "\n"
 )
 
 
@@ -77,3 +84,13 @@ def test_answers_read_the_widened_passage(searcher_for):
     answer = assistant.ask("青石湾灯塔第8项记录写着什么？", llm="extractive")
     assert not answer.abstained and "辛" in answer.text
     assert all(fact in answer.sources[0].text for fact in FACTS), "the shown source is widened"
+
+
+def test_a_sentence_cut_between_chunks_is_read_whole(searcher_for):
+    searcher, _ = searcher_for(0)
+    plain = searcher.search("灯塔哪一年加装了自动雾笛？", 1)[0]
+    assert "沿革" in plain.section and LONG_SENTENCE not in plain.text, "the sentence must be cut"
+    searcher, _ = searcher_for(400)
+    top = searcher.search("灯塔哪一年加装了自动雾笛？", 1)[0]
+    # Joined where the chunker cut it, with no line break inside (that would split the sentence).
+    assert LONG_SENTENCE in top.text, top.text
