@@ -65,7 +65,7 @@ class KeywordSnapshot:
         self.translations = translations or {}
         self._scripts: list[str] | None = None
         self._prose_words: frozenset[str] | None = None
-        self._sections: dict[tuple[str, str], list[tuple[str, int, str]]] | None = None
+        self._sections: dict[tuple[str, str], list[tuple[str, int, int, str]]] | None = None
 
     def script(self, index: int) -> str:
         """ "cjk" (CJK characters at least a fifth of the letters), "latin" (no CJK at all) or
@@ -87,18 +87,19 @@ class KeywordSnapshot:
             self._prose_words = frozenset(words)
         return self._prose_words
 
-    def section_chunks(self, document: str, section: str) -> list[tuple[str, int, str]]:
-        """(id, position, body) of the text chunks of one section of one document, in document
+    def section_chunks(self, document: str, section: str) -> list[tuple[str, int, int, str]]:
+        """(id, start, end, body) of the text chunks of one section of one document, in document
         order (section_window.py widens a found chunk with them)."""
         if self._sections is None:
-            grouped: dict[tuple[str, str], list[tuple[str, int, str]]] = {}
+            grouped: dict[tuple[str, str], list[tuple[str, int, int, str]]] = {}
             for record in self.records:
                 meta = record.metadata
                 if meta.get("kind", "text") != "text":
                     continue
                 key = (meta.get("document", ""), meta.get("section", ""))
                 body = record.text[int(meta.get("body_start", 0)) :]
-                grouped.setdefault(key, []).append((record.id, int(meta.get("position", 0)), body))
+                span = (int(meta.get("start", 0)), int(meta.get("end", 0)))
+                grouped.setdefault(key, []).append((record.id, *span, body))
             for chunks in grouped.values():
                 chunks.sort(key=lambda chunk: chunk[1])
             self._sections = grouped

@@ -25,8 +25,7 @@ from .embeddings import DenseCalibration
 from .keyword_index import KeywordSnapshot
 from .keyword_tokens import has_cjk, keyword_tokens
 from .knowledge_base import IndexStores, KnowledgeBase
-from .section_window import widen, window
-from .tokens import count_tokens
+from .section_window import widen
 from .vector_store import CollectionMissingError
 
 CANDIDATES = 30
@@ -193,12 +192,8 @@ class HybridSearcher:
         query_is_cjk = has_cjk(query)
         calibration = self.kb.embeddings.calibration
         ranked = []
-        windows: dict[str, list[int]] = {}
         for index, cosine in candidates.items():
             record = snapshot.records[index]
-            # Scored as the chunk that matched; read as its window. Scoring the window's words
-            # instead cost near misses (near_miss_dev abstained 0.846 -> 0.808; docs/results.md).
-            windows[record.id] = window(snapshot, index, self.passage_tokens, count_tokens)
             keyword = snapshot.coverage(terms, index) if self.use_keyword else 0.0
             dense = (
                 dense_relevance(
@@ -230,7 +225,7 @@ class HybridSearcher:
             key=lambda item: (-item[0], item[1].document, item[1].metadata.get("position", 0))
         )
         ordered = _diverse([passage for _, passage in ranked], len(ranked))
-        return widen(ordered, snapshot, windows, k)
+        return widen(ordered, snapshot, k, self.passage_tokens)
 
 
 def _diverse(ranked: list[Passage], k: int) -> list[Passage]:

@@ -30,7 +30,7 @@ DOCUMENT = (
 
 
 @pytest.fixture
-def searcher_for(components_factory, tmp_path):
+def assistant_for(components_factory, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "lighthouse.md").write_text(DOCUMENT, encoding="utf-8")
@@ -42,21 +42,18 @@ def searcher_for(components_factory, tmp_path):
             report = components.indexer().index_paths([folder])
             assert not report.errors, report.errors
             made["components"] = components
-        assistant = Assistant(components=made["components"], passage_max_tokens=passage_tokens)
-        return assistant._searcher(), assistant
+        return Assistant(components=made["components"], passage_max_tokens=passage_tokens)
 
     return make
 
 
-def test_a_found_chunk_is_widened_within_its_section_and_budget(searcher_for):
-    searcher, _ = searcher_for(0)
-    plain = searcher.search("青石湾灯塔第五项记录写着什么？", 5)
-    chunks = searcher.snapshot().section_chunks(plain[0].document, plain[0].section)
-    assert len(chunks) >= 3, "the section must span several chunks for this test"
+def test_a_found_chunk_is_widened_within_its_section_and_budget(assistant_for):
+    plain = assistant_for(0).retrieve("青石湾灯塔第五项记录写着什么？", 10)
+    same_section = [p for p in plain if p.section == plain[0].section]
+    assert len(same_section) >= 3, "the section must span several chunks for this test"
     assert not all(fact in plain[0].text for fact in FACTS)
 
-    searcher, _ = searcher_for(400)
-    widened = searcher.search("青石湾灯塔第五项记录写着什么？", 5)
+    widened = assistant_for(400).retrieve("青石湾灯塔第五项记录写着什么？", 5)
     top = widened[0]
     assert top.id == plain[0].id and top.score == plain[0].score
     assert all(fact in top.text for fact in FACTS), top.text
@@ -67,30 +64,25 @@ def test_a_found_chunk_is_widened_within_its_section_and_budget(searcher_for):
     assert len({p.section for p in widened}) == len(widened)
 
 
-def test_the_budget_bounds_the_passage(searcher_for):
-    searcher, _ = searcher_for(0)
-    one = searcher.search("第五项记录", 1)[0]
+def test_the_budget_bounds_the_passage(assistant_for):
+    one = assistant_for(0).retrieve("第五项记录", 1)[0]
     budget = count_tokens(one.text) + 30
-    searcher, _ = searcher_for(budget)
-    top = searcher.search("第五项记录", 1)[0]
+    top = assistant_for(budget).retrieve("第五项记录", 1)[0]
     assert one.text.strip() in top.text or FACTS[4] in top.text
     assert len(top.text) > len(one.text), "a neighbour that fits is added"
     assert count_tokens(top.text) <= budget + 2  # joined at the overlap: at most a joiner more
     assert not all(fact in top.text for fact in FACTS)
 
 
-def test_answers_read_the_widened_passage(searcher_for):
-    _, assistant = searcher_for(400)
-    answer = assistant.ask("青石湾灯塔第8项记录写着什么？", llm="extractive")
+def test_answers_read_the_widened_passage(assistant_for):
+    answer = assistant_for(400).ask("青石湾灯塔第8项记录写着什么？", llm="extractive")
     assert not answer.abstained and "辛" in answer.text
     assert all(fact in answer.sources[0].text for fact in FACTS), "the shown source is widened"
 
 
-def test_a_sentence_cut_between_chunks_is_read_whole(searcher_for):
-    searcher, _ = searcher_for(0)
-    plain = searcher.search("灯塔哪一年加装了自动雾笛？", 1)[0]
+def test_a_sentence_cut_between_chunks_is_read_whole(assistant_for):
+    plain = assistant_for(0).retrieve("灯塔哪一年加装了自动雾笛？", 1)[0]
     assert "沿革" in plain.section and LONG_SENTENCE not in plain.text, "the sentence must be cut"
-    searcher, _ = searcher_for(400)
-    top = searcher.search("灯塔哪一年加装了自动雾笛？", 1)[0]
+    top = assistant_for(400).retrieve("灯塔哪一年加装了自动雾笛？", 1)[0]
     # Joined where the chunker cut it, with no line break inside (that would split the sentence).
     assert LONG_SENTENCE in top.text, top.text
