@@ -16,7 +16,7 @@ LLAMA_KEY := $(shell printf '%s|%s|%s' '$(LLAMA_VERSION)' '$(LLAMA_CMAKE_ARGS)' 
 LLAMA_WHEELS := .wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-8)-$(LLAMA_KEY)
 
-.PHONY: run test lint format bench eval install system-deps clean-data llama-flags
+.PHONY: run test test-fast lint format bench eval install system-deps clean-data llama-flags
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -54,16 +54,23 @@ run: install
 	$(BIN)/survey-assistant serve
 
 test: install system-deps
-	$(BIN)/ruff check assistant index ui tests
+	$(BIN)/ruff check assistant cli index ui tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
+# The unit tier only (pure functions, no model, no Chroma): for the edit-test loop. `make test`
+# still runs every tier; CI calls it.
+test-fast: install
+	$(BIN)/python -m pytest -q -m unit
+
 lint: install
-	$(BIN)/ruff check assistant index ui tests
-	$(BIN)/ruff format --check assistant index ui tests
+	$(BIN)/ruff check assistant cli index ui tests benchmarks
+	$(BIN)/ruff format --check assistant cli index ui tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 format: install
-	$(BIN)/ruff format assistant index ui tests
-	$(BIN)/ruff check --fix assistant index ui tests
+	$(BIN)/ruff format assistant cli index ui tests benchmarks
+	$(BIN)/ruff check --fix assistant cli index ui tests benchmarks
 
 bench: install
 	$(BIN)/python -m benchmarks.run_all

@@ -1,4 +1,5 @@
-"""Survey Assistant: Chinese-first question answering over the AI large-model survey.
+"""Survey Assistant: Chinese-first question answering over the AI large-model survey. The
+library the edges (``cli``, ``ui``) call; it may import ``index`` and nothing above it.
 
 ``from assistant import Assistant`` is cheap: nothing heavy is imported until it is used.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from index.retrieval import Passage
+from index.passage import Passage
 
 TIMING_KEYS = ("retrieve", "generate", "total")
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from index.glosses import english_words, latin_words
 from index.keyword_tokens import LATIN_TERM, META_WORDS, STOP_WORDS, dictionary_tag, precise_words
-from index.retrieval import Passage
+from index.passage import Passage
 
 from .answer_kinds import asked_kind, holds_kind
 from .answer_support import (

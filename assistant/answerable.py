@@ -31,7 +31,7 @@ from dataclasses import replace
 
 from index.code_lines import code_flags
 from index.keyword_tokens import LATIN_TERM, META_WORDS, STOP_WORDS
-from index.retrieval import Passage
+from index.passage import Passage
 
 from .answer_evidence import RULE, Evidence, EvidenceRule, acronym_aliases, focus_weights
 from .answer_support import folded, holds

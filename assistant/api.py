@@ -115,6 +115,21 @@ class Assistant:
     def retrieve(self, query: str, k: int | None = None):
         return self._searcher().search(query, k or self.settings.top_k)
 
+    def warm_up(self) -> None:
+        """Load the word segmenter's dictionary, the embedder, the index and the default
+        answering model now, so that the first question does not pay seconds of loading. Raises
+        what loading raises (nothing indexed yet, a missing model): the caller decides whether
+        that matters before the first question."""
+        from index.keyword_tokens import load_dictionary
+
+        from .backends.llamacpp_chat import LlamaCppChatModel
+
+        load_dictionary()  # a server cuts much text: jieba's whole dictionary, not its table
+        self.retrieve("AI大模型", 1)
+        model = getattr(self.backend(), "model", None)
+        if isinstance(model, LlamaCppChatModel):
+            model.load()  # the local GGUF: assembled (first run), loaded in its process
+
     def as_retriever(self, k: int | None = None):
         """The hybrid search as a LangChain ``BaseRetriever`` (for a chain of your own)."""
         from index.langchain_retriever import HybridRetriever

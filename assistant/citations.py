@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
 _SENTENCE_END = re.compile(r"[。！？!?；\n]")
@@ -103,16 +103,3 @@ class CitingStream:
         text, shown = self._buffer, self._shown
         self._buffer, self._shown = "", 0
         return (self._cite(text) if text.strip() else text)[shown:]
-
-    def stream(self, pieces: Iterable[str]) -> Iterator[str]:
-        for piece in pieces:
-            ready = self.feed(piece)
-            if ready:
-                yield ready
-        tail = self.close()
-        if tail:
-            yield tail
-
-
-def repair_citations(text: str, passages: list[str]) -> str:
-    return "".join(CitingStream(passages).stream([text]))

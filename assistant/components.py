@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from index.config import IndexConfig
     from index.embeddings import FingerprintedEmbeddings
     from index.knowledge_base import KnowledgeBase
     from index.pipeline import Indexer
@@ -21,6 +22,43 @@ if TYPE_CHECKING:
 
 # Settings that decide which embedder is built: components that agree on them can share one.
 _EMBEDDER_FIELDS = ("embedder", "embedding_model", "llm_threads")
+
+
+def index_config(settings: Settings) -> IndexConfig:
+    """The index layer's plain values, from the settings."""
+    from index.config import IndexConfig
+
+    return IndexConfig(
+        data_dir=settings.data_dir,
+        chunk_max_tokens=settings.chunk_max_tokens,
+        chunk_min_tokens=settings.chunk_min_tokens,
+        chunk_overlap_sentences=settings.chunk_overlap_sentences,
+        max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
+        parse_timeout_s=settings.parse_timeout_s,
+        chroma_host=settings.chroma_host,
+        chroma_port=settings.chroma_port,
+    )
+
+
+def build_embeddings(settings: Settings) -> FingerprintedEmbeddings:
+    """The embedder chosen by the settings (nothing is loaded until first use)."""
+    from index import embeddings
+
+    kind = settings.embedder
+    if kind == "e5":
+        return embeddings.E5Embeddings(threads=settings.llm_threads)
+    if kind == "use":
+        return embeddings.USEMultilingualEmbeddings(threads=settings.llm_threads)
+    if kind == "sentence-transformers":
+        return embeddings.SentenceTransformerEmbeddings(settings.embedding_model)
+    return embeddings.OpenAIEmbeddingsAdapter(
+        settings.embedding_model,
+        api_key=Settings.openai_api_key(),
+        base_url=Settings.openai_base_url(),
+        connect_timeout_s=settings.connect_timeout_s,
+        request_timeout_s=settings.request_timeout_s,
+        max_retries=settings.max_retries,
+    )
 
 
 def apply_overrides(base: Settings, overrides: dict) -> Settings:
@@ -60,9 +98,11 @@ class Components:
 
     @cached_property
     def embeddings(self) -> FingerprintedEmbeddings:
-        from index.embeddings import build_embeddings
-
         return build_embeddings(self.settings)
+
+    @cached_property
+    def index_config(self) -> IndexConfig:
+        return index_config(self.settings)
 
     def knowledge_base(self, collection: str | None = None) -> KnowledgeBase:
         from index.knowledge_base import KnowledgeBase
@@ -70,7 +110,9 @@ class Components:
         name = collection or self.settings.collection
         with self._lock:
             if name not in self._knowledge_bases:
-                self._knowledge_bases[name] = KnowledgeBase(self.settings, self.embeddings, name)
+                self._knowledge_bases[name] = KnowledgeBase(
+                    self.index_config, self.embeddings, name
+                )
             return self._knowledge_bases[name]
 
     def indexer(self, collection: str | None = None) -> Indexer:

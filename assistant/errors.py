@@ -1,16 +1,37 @@
 """User-facing errors. Each message is one sentence: what is wrong and how to fix it.
 
-The edges translate them once: the CLI prints the message and exits 1 (2 for usage), the web
-app shows it as a notice.
+The index layer's errors are defined in ``index.errors`` and re-exported here, so callers need
+only this module. The edges translate them once: the CLI prints the message and exits 1 (2 for
+usage), the web app shows it as a notice.
 """
 
 from __future__ import annotations
 
+from index.errors import (
+    DataDirError,
+    DocumentError,
+    IndexInUseError,
+    IndexMismatchError,
+    ModelUnavailableError,
+    UserFacingError,
+)
 
-class AssistantError(Exception):
-    """Base of every error whose message is written for users."""
+__all__ = [
+    "AssistantError",
+    "BackendError",
+    "DataDirError",
+    "DocumentError",
+    "IndexInUseError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "InvalidQuestionError",
+    "ModelCrashedError",
+    "ModelUnavailableError",
+    "UsageError",
+]
 
-    exit_code = 1
+# One base for every user-facing error, whichever layer raised it.
+AssistantError = UserFacingError
 
 
 class UsageError(AssistantError):
@@ -23,28 +44,8 @@ class InvalidQuestionError(UsageError):
     """The question is empty, too long or unreadable."""
 
 
-class DocumentError(AssistantError):
-    """One document could not be read; the rest of a batch goes on."""
-
-
-class DataDirError(AssistantError):
-    """The data directory is missing, read-only, full or corrupt."""
-
-
-class IndexInUseError(AssistantError):
-    """Another process is writing the index."""
-
-
-class IndexMismatchError(AssistantError):
-    """The index was built with another embedder or chunking settings."""
-
-
 class IndexMissingError(AssistantError):
     """Nothing has been indexed yet."""
-
-
-class ModelUnavailableError(AssistantError):
-    """A model (embedder or LLM) is not installed, missing or broken."""
 
 
 class BackendError(AssistantError):

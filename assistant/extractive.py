@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from index.keyword_tokens import keyword_tokens
-from index.retrieval import Passage
+from index.passage import Passage
 
 from .answer_evidence import Evidence, evidence
 from .answer_kinds import asks_for_list

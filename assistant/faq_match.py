@@ -12,7 +12,7 @@ from collections import Counter
 
 import numpy as np
 
-from index.retrieval import Passage
+from index.passage import Passage
 
 _STRIP = re.compile(r"[\W_]+", re.UNICODE)
 

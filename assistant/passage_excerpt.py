@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from index.code_lines import asks_for_code, code_flags
-from index.retrieval import Passage
+from index.passage import Passage
 
 from .extractive import score_units
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.retrieval import Passage
+from index.passage import Passage
 from index.sentences import split_units
 
 from .safety import REMOVED

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from assistant.backends import available_backends
-from assistant.cli import main as cli
 from assistant.settings import SOURCE_ROOT, Settings
+from cli.main import main as cli
 
 from .cmrc import cmrc_path
 

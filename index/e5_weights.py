@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ModelUnavailableError
+from .errors import ModelUnavailableError
 
 MAGIC = b"E5S1"
 BLOCK = 32  # weights per 4-bit block

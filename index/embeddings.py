@@ -12,14 +12,16 @@ import contextlib
 import importlib
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.errors import ModelUnavailableError
-from assistant.settings import Settings
+from .errors import ModelUnavailableError
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 
 @dataclass(frozen=True)
@@ -302,16 +304,27 @@ class OpenAIEmbeddingsAdapter(FingerprintedEmbeddings):
 
     kind = "openai"
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._model_name = settings.embedding_model or "text-embedding-3-small"
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: SecretStr | str | None,
+        base_url: str | None,
+        connect_timeout_s: float,
+        request_timeout_s: float,
+        max_retries: int,
+    ) -> None:
+        self._model_name = model or "text-embedding-3-small"
         self.fingerprint = f"openai:{self._model_name}"
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout = (connect_timeout_s, request_timeout_s)
+        self._max_retries = max_retries
         self._client = None
 
     def _loaded(self):
         if self._client is None:
-            key = Settings.openai_api_key()
-            if key is None and not Settings.openai_base_url():
+            if self._api_key is None and not self._base_url:
                 raise ModelUnavailableError(
                     "The OpenAI embedder needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server)."
                 )
@@ -319,10 +332,10 @@ class OpenAIEmbeddingsAdapter(FingerprintedEmbeddings):
 
             self._client = OpenAIEmbeddings(
                 model=self._model_name,
-                api_key=key or "not-needed",
-                base_url=Settings.openai_base_url(),
-                timeout=(self._settings.connect_timeout_s, self._settings.request_timeout_s),
-                max_retries=self._settings.max_retries,
+                api_key=self._api_key or "not-needed",
+                base_url=self._base_url,
+                timeout=self._timeout,
+                max_retries=self._max_retries,
                 check_embedding_ctx_length=False,
             )
         return self._client
@@ -335,14 +348,3 @@ class OpenAIEmbeddingsAdapter(FingerprintedEmbeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._loaded().embed_query(text)
-
-
-def build_embeddings(settings: Settings) -> FingerprintedEmbeddings:
-    """The embedder chosen by the settings (nothing is loaded until first use)."""
-    builders: dict[str, Callable[[], FingerprintedEmbeddings]] = {
-        "e5": lambda: E5Embeddings(threads=settings.llm_threads),
-        "use": lambda: USEMultilingualEmbeddings(threads=settings.llm_threads),
-        "sentence-transformers": lambda: SentenceTransformerEmbeddings(settings.embedding_model),
-        "openai": lambda: OpenAIEmbeddingsAdapter(settings),
-    }
-    return builders[settings.embedder]()

@@ -16,15 +16,14 @@ import threading
 from functools import cached_property
 from pathlib import Path
 
-from assistant.errors import IndexMismatchError
-from assistant.settings import Settings
-
+from .config import IndexConfig
 from .embeddings import FingerprintedEmbeddings
+from .errors import IndexMismatchError
 from .generations import Generation, GenerationPointer, generation
 from .keyword_index import KeywordIndex
 from .manifest import IndexSignature, Manifest, load_manifest
 from .vector_store import (
-    VectorStore,
+    ChunkCollection,
     chroma_collection_name,
     collection_names,
     drop_collection,
@@ -47,10 +46,10 @@ class IndexStores:
         return load_manifest(self.manifest_path)
 
     @cached_property
-    def vector_store(self) -> VectorStore:
-        client = open_chroma_client(self.kb.settings)
+    def vector_store(self) -> ChunkCollection:
+        client = open_chroma_client(self.kb.config)
         fingerprint = self.kb.embeddings.fingerprint
-        return VectorStore(
+        return ChunkCollection(
             client,
             self.generation.chroma_name,
             self.kb.embeddings,
@@ -60,11 +59,11 @@ class IndexStores:
 
 
 class KnowledgeBase:
-    def __init__(self, settings: Settings, embeddings: FingerprintedEmbeddings, collection: str):
-        self.settings = settings
+    def __init__(self, config: IndexConfig, embeddings: FingerprintedEmbeddings, collection: str):
+        self.config = config
         self.embeddings = embeddings
         self.collection = collection
-        self.data_dir: Path = settings.data_dir
+        self.data_dir: Path = config.data_dir
         self.pointer = GenerationPointer(self.data_dir, collection)
         self._chroma_base = chroma_collection_name(collection)
         self._readers: dict[int, IndexStores] = {}
@@ -74,9 +73,9 @@ class KnowledgeBase:
     def signature(self) -> IndexSignature:
         return IndexSignature(
             embedder=self.embeddings.fingerprint,
-            chunk_max_tokens=self.settings.chunk_max_tokens,
-            chunk_min_tokens=self.settings.chunk_min_tokens,
-            chunk_overlap_sentences=self.settings.chunk_overlap_sentences,
+            chunk_max_tokens=self.config.chunk_max_tokens,
+            chunk_min_tokens=self.config.chunk_min_tokens,
+            chunk_overlap_sentences=self.config.chunk_overlap_sentences,
         )
 
     # -- readers --------------------------------------------------------------------------------
@@ -120,7 +119,7 @@ class KnowledgeBase:
         return self.stores().keyword_index
 
     @property
-    def vector_store(self) -> VectorStore:
+    def vector_store(self) -> ChunkCollection:
         return self.stores().vector_store
 
     def load_manifest(self) -> Manifest:

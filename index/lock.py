@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from assistant.errors import IndexInUseError
+from .errors import IndexInUseError
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from assistant.errors import DataDirError
+from .errors import DataDirError
 
 MANIFEST_VERSION = 1
 

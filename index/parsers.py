@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.errors import DocumentError
-from index.loaders import decode_text, file_error
+from .errors import DocumentError
+from .text_decoding import decode_text, file_error
 
 
 class _ParserProcess:

@@ -24,10 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import AssistantError, DataDirError, DocumentError, IndexInUseError
-
 from .chunking import chunk_document
 from .documents import LoadedDocument
+from .errors import DataDirError, DocumentError, IndexInUseError, UserFacingError
 from .keyword_index import KeywordRecord
 from .knowledge_base import IndexStores, KnowledgeBase
 from .loaders import discover_files, is_inside, load_file
@@ -121,7 +120,7 @@ def _under(source: str, roots: list[Path]) -> bool:
 class Indexer:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
-        self.settings = kb.settings
+        self.config = kb.config
         self.stores: IndexStores = kb.writer_stores()  # set again by each run
 
     # -- public ---------------------------------------------------------------------------------
@@ -160,13 +159,13 @@ class Indexer:
             for name in names:
                 self._remove(manifest, name)
                 report.removed += 1
-            self._finish(manifest, report, changed=True)
+            self._finish(manifest, report)
         report.seconds = time.perf_counter() - started
         return report
 
     # -- steps ------------------------------------------------------------------------------------
     def _ensure_data_dir(self) -> Path:
-        data_dir = self.settings.data_dir
+        data_dir = self.config.data_dir
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
             probe = data_dir / ".write-probe"
@@ -177,13 +176,13 @@ class Indexer:
         return data_dir
 
     def _guarded_data_dir(self):
-        return _DataDirGuard(self.settings.data_dir, on_failure=self._reopen_store_next_time)
+        return _DataDirGuard(self.config.data_dir, on_failure=self._reopen_store_next_time)
 
     def _reopen_store_next_time(self) -> None:
         """After a failed run, the next one in this process opens a fresh Chroma client: after a
         write failed (e.g. a full disk) the old one can hang forever on the next write."""
         self.kb.forget_stores()
-        release_chroma_client(self.settings)
+        release_chroma_client(self.config)
 
     def _start(self, rebuild: bool) -> Manifest:
         """The manifest this run works on, with ``self.stores`` set to its generation."""
@@ -192,14 +191,14 @@ class Indexer:
             # The old manifest is not read: a rebuild must work when it is corrupt or was made with
             # another embedder or chunking. The new generation's empty, dirty manifest is written
             # before any of its other stores, so a run killed at any point leaves it findable.
-            client = usable_client(self.settings)
+            client = usable_client(self.config)
             self._discard_leftovers(client)
             self.stores = kb.writer_stores(kb.next_generation(client))
             manifest = Manifest(signature=kb.signature, dirty=True)
             save_manifest(self.stores.manifest_path, manifest)
             return manifest
         if kb.other_generations():
-            self._discard_leftovers(open_chroma_client(self.settings))
+            self._discard_leftovers(open_chroma_client(self.config))
         self.stores = kb.writer_stores()
         manifest = self.stores.load_manifest()
         kb.check_signature(manifest)
@@ -215,11 +214,11 @@ class Indexer:
         (a reader that was using it reads the pointer again)."""
         if self.kb.switched(self.stores):
             self.kb.publish(self.stores)
-            self._discard_leftovers(open_chroma_client(self.settings))
+            self._discard_leftovers(open_chroma_client(self.config))
 
     def _load_all(self, sources: list[_Source], report: IndexReport) -> list[LoadedDocument]:
         loaded = []
-        max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
+        max_bytes = self.config.max_file_bytes
         for source in sources:
             try:
                 loaded.append(
@@ -227,7 +226,7 @@ class Indexer:
                         source.path,
                         name=source.name,
                         max_bytes=max_bytes,
-                        timeout_s=self.settings.parse_timeout_s,
+                        timeout_s=self.config.parse_timeout_s,
                     )
                 )
             except DocumentError as exc:
@@ -302,7 +301,7 @@ class Indexer:
                 batch = []
         if batch:
             self._write_batch(manifest, batch)
-        self._finish(manifest, report, changed=True)
+        self._finish(manifest, report)
 
     def _prepare_document(
         self, doc: LoadedDocument, by_hash: dict[str, str]
@@ -317,9 +316,9 @@ class Indexer:
             return doc, entry, []
         chunks = chunk_document(
             doc,
-            max_tokens=self.settings.chunk_max_tokens,
-            min_tokens=self.settings.chunk_min_tokens,
-            overlap_sentences=self.settings.chunk_overlap_sentences,
+            max_tokens=self.config.chunk_max_tokens,
+            min_tokens=self.config.chunk_min_tokens,
+            overlap_sentences=self.config.chunk_overlap_sentences,
             fits=self.kb.embeddings.fits,
         )
         by_hash[doc.content_hash] = doc.name
@@ -380,7 +379,7 @@ class Indexer:
             manifest.dirty = True
             save_manifest(self.stores.manifest_path, manifest)
 
-    def _finish(self, manifest: Manifest, report: IndexReport, *, changed: bool) -> None:
+    def _finish(self, manifest: Manifest, report: IndexReport) -> None:
         records = [
             KeywordRecord(cid, text, meta)
             for cid, text, meta in self.stores.vector_store.get_records()
@@ -389,7 +388,7 @@ class Indexer:
         if {r.id for r in records} != expected:
             # Cannot happen after the steps above; refuse to publish an inconsistent index.
             raise DataDirError(
-                f"The vector store in {self.settings.data_dir} disagrees with the manifest; "
+                f"The vector store in {self.config.data_dir} disagrees with the manifest; "
                 "run `survey-assistant index --rebuild`."
             )
         self.stores.keyword_index.build(manifest.fingerprint(), records)
@@ -438,7 +437,7 @@ class _DataDirGuard:
         if exc is None or isinstance(exc, IndexInUseError):  # another process: nothing touched
             return False
         self.on_failure()
-        if isinstance(exc, AssistantError):
+        if isinstance(exc, UserFacingError):
             return False
         if isinstance(exc, OSError):
             raise _data_dir_error(self.data_dir, exc) from exc

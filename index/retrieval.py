@@ -16,15 +16,14 @@ dense score as tie-breakers. One threshold,
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 
 import numpy as np
-from langchain_core.documents import Document
 
 from .embeddings import DenseCalibration
 from .keyword_index import KeywordSnapshot
 from .keyword_tokens import has_cjk, keyword_tokens
 from .knowledge_base import IndexStores, KnowledgeBase
+from .passage import Passage
 from .section_window import widen
 from .vector_store import CollectionMissingError
 
@@ -41,38 +40,6 @@ RANK_DENSE = 0.1
 # 0.70 -> 0.77). Ordinary chunks are not limited: on CMRC the answer is often in a paragraph's
 # third chunk, and a limit on every section lowered hit@5 there (0.981 -> 0.974).
 FAQ_PER_SECTION = 2
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk with its calibrated relevance and the signals behind it."""
-
-    id: str
-    document: str
-    section: str
-    text: str
-    score: float
-    keyword: float
-    dense: float
-    metadata: dict = field(default_factory=dict)
-
-    @property
-    def is_faq(self) -> bool:
-        return self.metadata.get("kind") == "faq"
-
-    def to_source(self) -> dict:
-        """The `sources` item of contracts.md."""
-        return {
-            "id": self.id,
-            "document": self.document,
-            "section": self.section,
-            "text": self.text,
-            "score": round(self.score, 4),
-        }
-
-    def to_document(self) -> Document:
-        meta = dict(self.metadata, score=self.score, keyword=self.keyword, dense=self.dense)
-        return Document(id=self.id, page_content=self.text, metadata=meta)
 
 
 def dense_relevance(

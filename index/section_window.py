@@ -24,7 +24,7 @@ from .tokens import count_tokens
 
 if TYPE_CHECKING:
     from .keyword_index import KeywordSnapshot
-    from .retrieval import Passage
+    from .passage import Passage
 
 Chunk = tuple[str, int, int, str]  # id, start, end, body (KeywordSnapshot.section_chunks)
 

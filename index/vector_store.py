@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Literal
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from assistant.errors import DataDirError, IndexMismatchError
-from assistant.settings import Settings
-
+from .config import IndexConfig
 from .documents import indexed_text
+from .errors import DataDirError, IndexMismatchError
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -49,17 +48,17 @@ def chroma_collection_name(collection: str) -> str:
     return name
 
 
-def open_chroma_client(settings: Settings):
-    """A Chroma client for the settings (embedded under data_dir, or a server)."""
+def open_chroma_client(config: IndexConfig):
+    """A Chroma client for the configuration (embedded under data_dir, or a server)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_host:
+    if config.chroma_host:
         return chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            host=config.chroma_host, port=config.chroma_port, settings=chroma_settings
         )
-    path = settings.data_dir / "chroma"
+    path = config.chroma_path
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -117,25 +116,25 @@ def _forget_failed_client(path: str) -> None:
         systems.pop(path, None)
 
 
-def release_chroma_client(settings: Settings) -> None:
+def release_chroma_client(config: IndexConfig) -> None:
     """The next ``open_chroma_client`` of this process starts a fresh embedded client."""
-    if not settings.chroma_host:
-        _forget_failed_client(str(settings.data_dir / "chroma"))
+    if not config.chroma_host:
+        _forget_failed_client(str(config.chroma_path))
 
 
-def usable_client(settings: Settings):
+def usable_client(config: IndexConfig):
     """A client for a rebuild: an embedded store that cannot be opened at all because its files
     are damaged is removed as a whole first. Nothing in it can be read, and keeping it would make
     every later run fail. A full disk or a read-only folder is fixed by the user, not by deleting.
     """
     try:
-        return open_chroma_client(settings)
+        return open_chroma_client(config)
     except DataDirError as exc:
-        path = settings.data_dir / "chroma"
-        if settings.chroma_host or store_failure(path, exc.__cause__) != "damaged":
+        path = config.chroma_path
+        if config.chroma_host or store_failure(path, exc.__cause__) != "damaged":
             raise
         remove_tree(path)
-        return open_chroma_client(settings)
+        return open_chroma_client(config)
 
 
 def collection_names(client) -> set[str]:
@@ -152,8 +151,10 @@ def drop_collection(client, name: str) -> None:
         client.delete_collection(name)
 
 
-class VectorStore:
-    """One Chroma collection of a knowledge base, written by the indexer and read by the retriever.
+class ChunkCollection:
+    """One Chroma collection of a knowledge base's chunks, written by the indexer and read by the
+    retriever. (Not a LangChain ``VectorStore``: it holds one, ``langchain``, for the dense
+    search, and Chroma's own collection, ``collection``, for ids, deletes and records.)
 
     Readers open it with ``create=False``: a reader must never create a collection (one of a
     generation deleted a moment ago would come back empty and be searched as if it were the index).
@@ -172,6 +173,7 @@ class VectorStore:
         from langchain_chroma import Chroma
 
         self.name = name
+        self.client = client
         try:
             self.langchain: Chroma = Chroma(
                 collection_name=name,
@@ -181,6 +183,9 @@ class VectorStore:
                 collection_configuration={"hnsw": {"space": "cosine"}},
                 create_collection_if_not_exists=create,
             )
+            # Chroma's public handle on the same collection; no embedding function (Chroma's
+            # default would be an ONNX model): every vector comes from ours.
+            self.collection = client.get_collection(name, embedding_function=None)
         except (NotFoundError, ValueError) as exc:
             if create:
                 raise
@@ -195,9 +200,10 @@ class VectorStore:
                 f"'{embedder_fingerprint}'; run `survey-assistant index --rebuild` to re-index."
             )
 
-    @property
-    def collection(self):
-        return self.langchain._collection
+    def close(self) -> None:
+        """Release this store's Chroma client (the last holder of an embedded store's files
+        stops its system, as a new process would find them)."""
+        self.client.close()
 
     def upsert_chunks(self, chunks: Sequence[Document]) -> None:
         """Embed and upsert (deterministic ids make a repeated batch a no-op, never a duplicate)."""

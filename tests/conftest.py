@@ -13,6 +13,19 @@ import pytest
 from assistant.components import Components
 from assistant.settings import Settings
 
+TIERS = ("unit", "integration", "llm", "browser")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every test belongs to a tier (pyproject's markers), so `make test-fast` (``-m unit``) and a
+    tier run select what they say; a test without one is an error, not silently left out."""
+    untiered = [item.nodeid for item in items if not any(item.get_closest_marker(t) for t in TIERS)]
+    if untiered:
+        raise pytest.UsageError(
+            f"{len(untiered)} test(s) have no tier marker ({', '.join(TIERS)}), first: "
+            f"{untiered[0]}; add `pytestmark = pytest.mark.unit` (or the right tier) to its file."
+        )
+
 
 @pytest.fixture
 def settings_factory(tmp_path: Path) -> Callable[..., Settings]:

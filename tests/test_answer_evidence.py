@@ -8,7 +8,7 @@ import pytest
 
 from assistant.answer_evidence import EvidenceRule, evidence, focus_weights, question_support
 from assistant.answer_kinds import asked_kind, holds_kind
-from index.retrieval import Passage
+from index.passage import Passage
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.answer_evidence import question_support
 from assistant.answer_support import sentence_supported, specific_terms
-from index.retrieval import Passage
+from index.passage import Passage
 
 pytestmark = pytest.mark.unit
 

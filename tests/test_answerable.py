@@ -16,7 +16,7 @@ from assistant.answerable import (
     shown_passage,
 )
 from assistant.grounding import GroundedStream
-from index.retrieval import Passage
+from index.passage import Passage
 
 pytestmark = pytest.mark.unit
 

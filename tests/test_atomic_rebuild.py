@@ -130,8 +130,8 @@ def test_readers_get_answers_every_time_during_rebuilds(indexed, tmp_path) -> No
     assert cli_results and cli_wrong == [], cli_wrong
 
     # Only the live generation is left in every store.
-    release_chroma_client(components.settings)
-    names = collection_names(open_chroma_client(components.settings))
+    release_chroma_client(components.index_config)
+    names = collection_names(open_chroma_client(components.index_config))
     assert names == {"survey.g2"}, names
     assert sorted(p.name for p in (data_dir / "manifests").iterdir()) == [
         "survey.g2.json",
@@ -168,12 +168,12 @@ def test_a_killed_rebuild_leaves_the_old_index_answering(indexed, tmp_path) -> N
     assert all(right_answer(reader.ask(marker(n)), n) for n in ASKED)
 
     # The next run (a plain one) deletes the half-built generation and keeps the live one.
-    release_chroma_client(components.settings)
+    release_chroma_client(components.index_config)
     report = (
         components_with(components.settings, components.embeddings).indexer().index_paths([folder])
     )
     assert report.unchanged == N_DOCS and report.errors == []
     assert kb.other_generations() == set() and not new_manifest.exists()
-    names = collection_names(open_chroma_client(components.settings))
+    names = collection_names(open_chroma_client(components.index_config))
     assert names == {"survey"}, names
     assert all(right_answer(reader.ask(marker(n)), n) for n in ASKED)

@@ -272,7 +272,7 @@ def tight_smollm(llm_data_dir, llm_embeddings, smollm_path):
 
 
 def _huge_passages(count: int):
-    from index.retrieval import Passage
+    from index.passage import Passage
 
     zh = "深度学习是AI大模型的核心技术，它通过多层神经网络来学习和处理数据。" * 60
     code = "def forward(x):\n    return torch.relu(self.linear(x))  # GPU kernel\n" * 40

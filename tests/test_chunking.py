@@ -4,7 +4,6 @@ coverage invariant on the survey, on CMRC paragraphs and on random inputs."""
 from __future__ import annotations
 
 import itertools
-import json
 import random
 import re
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
+from sample_data import cmrc_sample_paragraphs
 
 from index.chunking import chunk_document, extract_faq_records
 from index.documents import FAQRecord, LoadedDocument, chunk_id, indexed_text
@@ -22,10 +22,11 @@ from index.tokens import count_tokens, token_prefix_length
 
 pytestmark = pytest.mark.unit
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SURVEY = SHARED / "seed" / "ai_large_models_survey.md"
-CMRC = SHARED / "data" / "cmrc2018" / "cmrc2018_trial.json"
 CORPUS_SURVEY = Path(__file__).resolve().parents[1] / "corpus" / "ai_large_models_survey.md"
+# The seed file (../shared/seed) opens with a line of spaces and a stray level-1 heading before
+# its first section; the corpus copy has front matter and the title instead. The tests put that
+# opening back in front of the corpus body, so the seed's shape is tested without the seed.
+SEED_OPENING = " " * 17 + "\n\n# 1.背景介绍\n\n"
 TITLE = "# AI大模型的未来发展趋势与挑战"
 SENTENCE_ENDS = tuple("。！？；…!?;.")
 
@@ -35,19 +36,16 @@ def doc_of(text: str, fmt: str = "markdown", name: str = "doc.md") -> LoadedDocu
 
 
 def survey_text(title: bool = True) -> str:
-    if not SURVEY.exists():
-        pytest.skip(f"{SURVEY} is not there")
-    lines = SURVEY.read_text(encoding="utf-8").split("\n")
-    if title:
-        lines[0] = TITLE
-    return "\n".join(lines)
+    """The survey as the seed file stands (``title=False``), or with the title line in place of
+    its first, blank line."""
+    corpus = CORPUS_SURVEY.read_text(encoding="utf-8")
+    body = corpus[corpus.index(TITLE) + len(TITLE) :].lstrip("\n")
+    seed = SEED_OPENING + body
+    return TITLE + seed[seed.index("\n") :] if title else seed
 
 
 def cmrc_paragraphs() -> list[str]:
-    if not CMRC.exists():
-        pytest.skip(f"{CMRC} is not there")
-    data = json.loads(CMRC.read_text(encoding="utf-8"))
-    return [p["context"] for article in data["data"] for p in article["paragraphs"]]
+    return [p["context"] for p in cmrc_sample_paragraphs()]
 
 
 def check_chunks(
@@ -190,8 +188,6 @@ def test_survey_section_paths() -> None:
 
 
 def test_corpus_survey_with_front_matter() -> None:
-    if not CORPUS_SURVEY.exists():
-        pytest.skip("corpus/ai_large_models_survey.md is not there")
     doc = doc_of(CORPUS_SURVEY.read_text(encoding="utf-8"), name="ai_large_models_survey.md")
     chunks = chunk_document(doc, max_tokens=320)
     check_chunks(doc, chunks, max_tokens=320)
@@ -424,15 +420,12 @@ def test_faq_format_document() -> None:
 # --- coverage invariant and speed ---------------------------------------------------------------
 
 
-def test_cmrc_paragraphs_are_covered_quickly() -> None:
+def test_cmrc_paragraphs_are_covered() -> None:
+    # (How fast: `python -m benchmarks.index_bench`; a timed assert here only measured the load.)
     paragraphs = cmrc_paragraphs()
     docs = [doc_of(p, fmt="text", name=f"cmrc/{i}") for i, p in enumerate(paragraphs)]
-    count_tokens("warm up")
-    started = time.perf_counter()
     results = [chunk_document(doc, max_tokens=320) for doc in docs]
-    elapsed = time.perf_counter() - started
-    assert len(docs) == 256
-    assert elapsed < 1.0
+    assert len(docs) == 24
     for doc, chunks in zip(docs, results, strict=True):
         check_chunks(doc, chunks, max_tokens=320)
 

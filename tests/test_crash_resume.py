@@ -155,9 +155,9 @@ class Harness:
 
     def fresh_components(self, data_dir: Path):
         """In-process access as a new process would have it: no cached Chroma client."""
-        settings = self.settings(data_dir)
-        release_chroma_client(settings)
-        return components_with(settings, self.embeddings)
+        components = components_with(self.settings(data_dir), self.embeddings)
+        release_chroma_client(components.index_config)
+        return components
 
     def run_and_kill(
         self, scenario: str, label: str, folder: Path, data_dir: Path, trigger: Trigger,
@@ -245,7 +245,7 @@ class Harness:
         kb = self.fresh_components(data_dir).knowledge_base()
         # A rebuild killed half-way left the old generation live; the run above deleted its own.
         assert kb.other_generations() == set(), data_dir
-        names = collection_names(open_chroma_client(kb.settings))
+        names = collection_names(open_chroma_client(kb.config))
         assert names == {kb.vector_store.name}, (data_dir, names)
         listed = kb.vector_store.collection.get(include=[])["ids"]
         duplicates = len(listed) - len(set(listed))

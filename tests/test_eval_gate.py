@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from sample_data import CMRC_SAMPLE
 
 from assistant.evaluation.gate import below_floors, load_floors
 from assistant.settings import SOURCE_ROOT
-from benchmarks.cmrc import CMRC_TRIAL
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -79,15 +79,8 @@ def test_frozen_survey_test_part_stays_above_floors(survey_data_dir):
     assert below_floors(summary, load_floors()["survey_test"]) == []
 
 
-@pytest.mark.skipif(
-    not CMRC_TRIAL.is_file(), reason="the CMRC 2018 trial set is not beside the checkout"
-)
 def test_cmrc_sample_stays_above_floors(tmp_path):
-    sys.path.insert(0, str(SOURCE_ROOT))
-    from benchmarks.cmrc_sample import write_cmrc_sample
-
-    sample = write_cmrc_sample(tmp_path / "cmrc_sample.json")
-    summary = _eval(tmp_path / "data", "--squad", str(sample))
+    summary = _eval(tmp_path / "data", "--squad", str(CMRC_SAMPLE))
     print("cmrc sample/extractive:", summary)
     assert below_floors(summary, load_floors()["cmrc_sample"]) == []
 

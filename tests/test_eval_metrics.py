@@ -12,7 +12,7 @@ from assistant.evaluation import metrics as m
 from assistant.evaluation.dataset import EvalItem
 from assistant.evaluation.report import summary_delta
 from assistant.evaluation.runner import SUMMARY_KEYS, score_item, summarize
-from index.retrieval import Passage
+from index.passage import Passage
 
 pytestmark = pytest.mark.unit
 

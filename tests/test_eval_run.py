@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from sample_data import CMRC_SAMPLE, cmrc_sample
 
 from assistant.errors import UsageError
 from assistant.evaluation.dataset import read_faq_pairs, read_squad
-from benchmarks.cmrc import CMRC_TRIAL
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -181,11 +181,8 @@ def test_baseline_adds_the_change_of_every_metric(first_run, survey_data_dir, tm
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(
-    not CMRC_TRIAL.is_file(), reason="the CMRC 2018 trial set is not beside the checkout"
-)
 def test_squad_run_uses_its_own_collection(survey_data_dir, tmp_path):
-    trial = json.loads(CMRC_TRIAL.read_text(encoding="utf-8"))
+    trial = cmrc_sample()
     small = {
         "version": trial.get("version", ""),
         "data": [
@@ -246,7 +243,7 @@ def test_malformed_jsonl_exits_2_with_one_clear_line(tmp_path):
 @pytest.mark.integration
 def test_file_and_squad_together_is_a_usage_error(tmp_path):
     faq = write_jsonl(tmp_path / "five.jsonl", FIVE_ITEMS)
-    done = cli(tmp_path / "data", "eval", str(faq), "--squad", str(CMRC_TRIAL))
+    done = cli(tmp_path / "data", "eval", str(faq), "--squad", str(CMRC_SAMPLE))
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
 

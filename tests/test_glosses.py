@@ -10,7 +10,7 @@ import pytest
 from assistant.answer_evidence import evidence, question_support
 from assistant.settings import SOURCE_ROOT
 from index.glosses import english_words, latin_words
-from index.retrieval import Passage
+from index.passage import Passage
 
 pytestmark = pytest.mark.unit
 

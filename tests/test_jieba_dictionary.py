@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from sample_data import cmrc_sample_paragraphs
 
 from assistant.settings import SOURCE_ROOT
-from benchmarks.cmrc import CMRC_TRIAL
 from index.jieba_dictionary import FrequencyTable, tokenizer_on_table, write_table
 from index.keyword_tokens import _loaded_jieba, _word_tags
 
@@ -25,6 +25,7 @@ def table_path(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.integration
 def test_the_table_keeps_jiebas_part_of_speech_tags(table_path):
     tags = _word_tags()
     table = FrequencyTable.open(table_path)
@@ -45,11 +46,9 @@ def _texts() -> list[str]:
         "ＦＵＬＬ－ｗｉｄｔｈ　ＧＰＴ！？量子计算机的工作原理是什么？",
         "emoji 😀 and 中文混排 text, 北京大学生前来应聘",
     ]
-    if CMRC_TRIAL.is_file():
-        data = json.loads(CMRC_TRIAL.read_text(encoding="utf-8"))
-        paragraphs = [p for article in data["data"] for p in article["paragraphs"]]
-        texts += [p["context"] for p in paragraphs[:60]]
-        texts += [qa["question"] for p in paragraphs[:60] for qa in p["qas"]]
+    paragraphs = cmrc_sample_paragraphs()
+    texts += [p["context"] for p in paragraphs]
+    texts += [qa["question"] for p in paragraphs for qa in p["qas"]]
     return texts
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.passage_excerpt import GAP, excerpts
-from index.retrieval import Passage
+from index.passage import Passage
 from index.tokens import count_tokens
 
 # The survey's background section, as the chunker gives it (heading first).
@@ -104,16 +104,16 @@ def test_only_the_local_model_gets_excerpts(tmp_path):
     local = ChatBackend("llamacpp", None, count_tokens, settings)
     api = ChatBackend("openai", None, count_tokens, settings)
     system = local.system_prompt("zh")
-    local_block = local.budget_passages(question, passages, system)
-    api_block = api.budget_passages(question, passages, system)
+    local_block = local.passages_block(question, passages, system)
+    api_block = api.passages_block(question, passages, system)
     assert "计算资源的瓶颈" in local_block and "计算资源的瓶颈" in api_block
     assert "附录：常见问题与解答" in api_block and "附录：常见问题与解答" not in local_block
     # The local model reads the section's own heading, the API model the whole path.
     nested = [passage(TOOLS, "7. 工具和资源推荐 > 7.1 深度学习框架")]
-    assert local.budget_passages(question, nested, system).startswith(
+    assert local.passages_block(question, nested, system).startswith(
         "[1]\n<passage>\n7.1 深度学习框架\n"
     )
-    assert api.budget_passages(question, nested, system).startswith(
+    assert api.passages_block(question, nested, system).startswith(
         "[1]\n<passage>\n7. 工具和资源推荐 > 7.1 深度学习框架\n"
     )
 

@@ -384,7 +384,7 @@ def test_corrupt_vector_store_is_recovered_by_rebuild(components_factory, corpus
     components = components_factory()
     first = index(components, corpus)
     # As a fresh process would: no Chroma client of this process may keep the old file open.
-    components.knowledge_base().vector_store.langchain._client.close()
+    components.knowledge_base().vector_store.close()
     sqlite = components.settings.data_dir / "chroma" / "chroma.sqlite3"
     sqlite.write_bytes(b"this is not a database" * 100)
     (corpus / "delta.md").write_text("# 新文档\n\n损坏之后加入的文档。\n", encoding="utf-8")

@@ -26,7 +26,7 @@ from assistant.errors import (
     UsageError,
 )
 from assistant.settings import Settings
-from index.retrieval import Passage
+from index.passage import Passage
 from ui import chat_view, library
 from ui.chat_turns import new_session, run_turn
 from ui.eval_run import run_evaluation

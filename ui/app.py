@@ -1,9 +1,10 @@
-"""The web app: ``build_app(components)`` makes the Gradio Blocks, ``serve(...)`` runs it.
+"""The web app's layout: ``build_app(components)`` makes the Gradio Blocks (``server.serve``
+runs it).
 
 Layout only: one tab per file (``chat_tab``, ``library_tab``, ``demos_tab``, ``eval_tab``). The
 one Assistant is shared by every session (it is thread-safe); everything about a user lives in
 ``gr.State`` and in the components' values of that user's page. Gradio is imported inside the
-functions: ``serve`` has to point Gradio's temporary folder away from the source tree and the data
+functions: ``server.serve`` has to point Gradio's temporary folder away from the source tree and the data
 directory before Gradio is imported.
 """
 
@@ -46,12 +47,3 @@ def build_app(components, *, assistant=None, upload_root=None):
         app.load(listing, None, listing_outputs, api_visibility="private")
     app.queue(default_concurrency_limit=2)
     return app
-
-
-def serve(components, host: str | None = None, port: int | None = None) -> int:
-    """Run the web app until interrupted (bound to ``settings.host``, 127.0.0.1 by default; never
-    shared through a public link). Returns the exit code."""
-    from .server import run_server
-
-    settings = components.settings
-    return run_server(components, host or settings.host, port or settings.port)

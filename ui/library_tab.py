@@ -7,8 +7,8 @@ from pathlib import Path
 
 import gradio as gr
 
+from assistant.documents import SUPPORTED_SUFFIXES
 from assistant.errors import AssistantError
-from index.loaders import SUPPORTED_SUFFIXES
 
 from . import chat_view, library
 from .uploads import SessionQuota, remove_received, upload_and_index

@@ -16,12 +16,15 @@ source tree and the data directory, deleted when the server stops.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 from pathlib import Path
 
 import uvicorn
@@ -31,6 +34,7 @@ from assistant.settings import SOURCE_ROOT, Settings
 
 log = logging.getLogger(__name__)
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def is_loopback(host: str) -> bool:
@@ -185,10 +189,15 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def serve(components, host: str | None = None, port: int | None = None) -> int:
+    """Run the web app until interrupted (bound to ``settings.host``, 127.0.0.1 by default; never
+    shared through a public link). Returns the exit code."""
+    settings = components.settings
+    return run_server(components, host or settings.host, port or settings.port)
+
+
 def run_server(components, host: str, port: int) -> int:
     """Build, bind and serve until interrupted; the exit code of `serve`."""
-    import threading
-
     settings = components.settings
     check_port_free(host, port)
     gradio_dir = prepare_gradio_environment(settings)
@@ -226,28 +235,26 @@ def run_server(components, host: str, port: int) -> int:
 
 class _GracefulServer(uvicorn.Server):
     """Stops on SIGINT/SIGTERM and returns, so `serve` exits 0: stopping is how a server ends.
-    (uvicorn re-raises the captured signal after its shutdown, which would end the process with
-    -15 and skip the clean-up of Gradio's temporary folder.)"""
+    uvicorn's own ``capture_signals`` raises the caught signal again after its shutdown, which
+    would end the process with -15 and skip the clean-up of Gradio's temporary folder; this one
+    installs and restores the same handlers, and does not."""
 
-    def handle_exit(self, sig, frame) -> None:
-        super().handle_exit(sig, frame)
-        captured = getattr(self, "_captured_signals", None)
-        if isinstance(captured, list):
-            captured.clear()
+    @contextlib.contextmanager
+    def capture_signals(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals reach only the main thread; a server run elsewhere is stopped in code
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _warm_up(assistant) -> None:
-    """Load the embedder, the indexes and the default answering model before the first question
-    (a first question otherwise pays seconds of loading)."""
+    """Load everything the first question needs before it comes."""
     try:
-        from index.keyword_tokens import load_dictionary
-
-        load_dictionary()  # a server cuts much text: jieba's whole dictionary, not its table
-        assistant.retrieve("AI大模型", 1)
-        from assistant.backends.llamacpp_chat import LlamaCppChatModel
-
-        model = getattr(assistant.backend(), "model", None)
-        if isinstance(model, LlamaCppChatModel):
-            model.load()  # the local GGUF: assembled (first run), loaded in its process
+        assistant.warm_up()
     except Exception:  # nothing indexed yet, or a model problem the first question will report
         log.debug("warm-up stopped", exc_info=True)

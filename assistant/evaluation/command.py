@@ -75,7 +75,7 @@ def run_eval(components, args) -> int:
             f"Report written to {args.out}: {', '.join(p.name for p in written)}", file=sys.stderr
         )
     if args.json:
-        from ..cli import print_json
+        from ..json_output import print_json
 
         print_json(result_object(results))
     else:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import AssistantError, InvalidQuestionError
+from assistant.errors import AssistantError, InvalidQuestionError
 
 
 def run_chat(components, *, llm: str | None) -> int:
-    from ..api import Assistant
+    from assistant.api import Assistant
 
     assistant = Assistant(components=components)
     history: list[str] = []

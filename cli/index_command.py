@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..cli import print_json
+from assistant.json_output import print_json
 
 # Exit code when the good files were indexed but some were skipped (each named on stderr): not a
 # success a script should take silently, nor a failure of the run.

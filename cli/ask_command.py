@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from ..cli import print_json
-from ..errors import BackendError
+from assistant.errors import BackendError
+from assistant.json_output import print_json
 
 CUT_OFF_MARK = "…（回答中断 · answer cut off）"
 
@@ -13,7 +13,7 @@ CUT_OFF_MARK = "…（回答中断 · answer cut off）"
 def run_ask(
     components, question: str, *, history: list[str], as_json: bool, llm: str | None
 ) -> int:
-    from ..api import Assistant
+    from assistant.api import Assistant
 
     assistant = Assistant(components=components)
     stream = assistant.stream(question, history, llm=llm)

@@ -1,4 +1,5 @@
-"""Command line: ``survey-assistant …`` and ``python -m assistant …`` (contracts.md).
+"""Command line: ``survey-assistant …``, ``python -m cli …`` and ``python -m assistant …``
+(contracts.md).
 
 Exit 0 on success, 2 on bad usage, 1 on other errors. Errors are one sentence on stderr; set
 ``ASSISTANT_DEBUG=1`` (or pass ``--debug``) to see the traceback as well.
@@ -7,12 +8,11 @@ Exit 0 on success, 2 on bad usage, 1 on other errors. Errors are one sentence on
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
-from .errors import AssistantError, UsageError
+from assistant.errors import AssistantError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None, *, quick_exit: bool = False) -> int:
     try:
         from pydantic import ValidationError
 
-        from .components import Components
-        from .settings import Settings
+        from assistant.components import Components
+        from assistant.settings import Settings
 
         try:
             settings = Settings()
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None, *, quick_exit: bool = False) -> int:
 
 
 def _cmd_index(components, args) -> int:
-    from .commands.index_command import run_index
+    from .index_command import run_index
 
     return run_index(
         components,
@@ -154,31 +154,31 @@ def _cmd_index(components, args) -> int:
 
 
 def _cmd_doctor(components, args) -> int:
-    from .doctor import run_doctor
+    from assistant.doctor import run_doctor
 
     return run_doctor(components)
 
 
 def _cmd_ask(components, args) -> int:
-    from .commands.ask_command import run_ask
+    from .ask_command import run_ask
 
     return run_ask(components, args.question, history=args.history, as_json=args.json, llm=args.llm)
 
 
 def _cmd_chat(components, args) -> int:
-    from .commands.chat_command import run_chat
+    from .chat_command import run_chat
 
     return run_chat(components, llm=args.llm)
 
 
 def _cmd_serve(components, args) -> int:
-    from ui.app import serve
+    from ui.server import serve
 
     return serve(components, host=args.host, port=args.port)
 
 
 def _cmd_eval(components, args) -> int:
-    from .evaluation.command import run_eval
+    from assistant.evaluation.command import run_eval
 
     return run_eval(components, args)
 
@@ -191,7 +191,3 @@ _COMMANDS = {
     "serve": _cmd_serve,
     "eval": _cmd_eval,
 }
-
-
-def print_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
