@@ -66,12 +66,10 @@ class Assistant:
         return default_backend(self.settings)
 
     def backend(self, kind: LLMKind | None = None):
-        from .backends import build_backend
-
         kind = kind or self.backend_name
         with self._lock:
             if kind not in self._backends:
-                self._backends[kind] = build_backend(self.settings, kind)
+                self._backends[kind] = self.components.build_backend(kind)
             return self._backends[kind]
 
     def ask(

@@ -1,6 +1,11 @@
 """The composition root: builds the embedder, knowledge bases, indexer, retriever and chain from
 one Settings object. The CLI, the Python API and the web app all receive what it built.
 
+Parts can also be handed in instead of built: an embedder already loaded (``embeddings=``, so
+that components for other settings share it), or a LangChain chat model for a backend
+(``chat_models={"openai": model}``): any ``BaseChatModel``, such as a scripted one in tests or a
+model the caller configured itself. Nothing is patched from outside.
+
 Everything is built on first use, so constructing ``Components`` is instant and a command only
 loads what it needs (``index`` with nothing changed loads no model at all).
 """
@@ -14,6 +19,10 @@ from typing import TYPE_CHECKING
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from langchain_core.language_models import BaseChatModel
+
     from index.config import IndexConfig
     from index.embeddings import FingerprintedEmbeddings
     from index.knowledge_base import KnowledgeBase
@@ -71,9 +80,18 @@ def apply_overrides(base: Settings, overrides: dict) -> Settings:
 
 
 class Components:
-    def __init__(self, settings: Settings | None = None, **overrides):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embeddings: FingerprintedEmbeddings | None = None,
+        chat_models: Mapping[str, BaseChatModel] | None = None,
+        **overrides,
+    ):
         base = settings or Settings()
         self.settings = apply_overrides(base, overrides) if overrides else base
+        self._given_embeddings = embeddings
+        self.chat_models: dict[str, BaseChatModel] = dict(chat_models or {})
         self._lock = threading.Lock()
         self._knowledge_bases: dict[str, KnowledgeBase] = {}
         from index.keyword_tokens import use_dictionary_table
@@ -88,16 +106,33 @@ class Components:
     def with_overrides(self, **overrides) -> Components:
         """New components with some settings changed; an embedder already loaded is reused when
         the embedder settings are unchanged (loading one takes seconds)."""
-        derived = Components(apply_overrides(self.settings, overrides))
+        settings = apply_overrides(self.settings, overrides)
         same_embedder = all(
-            getattr(derived.settings, f) == getattr(self.settings, f) for f in _EMBEDDER_FIELDS
+            getattr(settings, f) == getattr(self.settings, f) for f in _EMBEDDER_FIELDS
         )
-        if same_embedder and "embeddings" in self.__dict__:
-            derived.__dict__["embeddings"] = self.__dict__["embeddings"]
-        return derived
+        return Components(
+            settings,
+            embeddings=self._built_embeddings() if same_embedder else None,
+            chat_models=self.chat_models,
+        )
+
+    def with_chat_model(self, kind: str, model: BaseChatModel) -> Components:
+        """The same components, with backend ``kind`` answering through ``model``."""
+        return Components(
+            self.settings,
+            embeddings=self._built_embeddings(),
+            chat_models={**self.chat_models, kind: model},
+        )
+
+    def _built_embeddings(self) -> FingerprintedEmbeddings | None:
+        """The embedder if one is loaded or given already (never builds one)."""
+        loaded = self.__dict__.get("embeddings")  # the cached_property's value, once built
+        return loaded if loaded is not None else self._given_embeddings
 
     @cached_property
     def embeddings(self) -> FingerprintedEmbeddings:
+        if self._given_embeddings is not None:
+            return self._given_embeddings
         return build_embeddings(self.settings)
 
     @cached_property
@@ -114,6 +149,12 @@ class Components:
                     self.index_config, self.embeddings, name
                 )
             return self._knowledge_bases[name]
+
+    def build_backend(self, kind: str):
+        """The answering backend ``kind``, around a chat model handed in for it if there is one."""
+        from .backends import build_backend
+
+        return build_backend(self.settings, kind, chat_model=self.chat_models.get(kind))
 
     def indexer(self, collection: str | None = None) -> Indexer:
         from index.pipeline import Indexer

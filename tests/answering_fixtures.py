@@ -102,9 +102,7 @@ CITATION = re.compile(r"\[(\d+)\]")
 def build_components(data_dir: Path, embeddings, **overrides) -> Components:
     """Components over ``data_dir`` with the extractive backend and the session's embedder."""
     settings = Settings(data_dir=data_dir, llm="extractive", **overrides)
-    components = Components(settings)
-    components.__dict__["embeddings"] = embeddings  # a cached_property: inject the loaded model
-    return components
+    return Components(settings, embeddings=embeddings)
 
 
 @pytest.fixture(scope="session")

@@ -59,10 +59,9 @@ def use_embeddings():
 
 def components_with(settings: Settings, embeddings) -> Components:
     """``Components`` for ``settings`` that reuse the session's model instead of loading one."""
-    components = Components(settings)
-    if settings.embedder == embeddings.kind:
-        components.__dict__["embeddings"] = embeddings  # ``embeddings`` is a cached_property
-    return components
+    return Components(
+        settings, embeddings=embeddings if settings.embedder == embeddings.kind else None
+    )
 
 
 @pytest.fixture

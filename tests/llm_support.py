@@ -54,9 +54,7 @@ def clean_env(monkeypatch):
 def make_components(data_dir: Path, embeddings, **overrides) -> Components:
     """Components over ``data_dir`` (settings from the environment plus ``overrides``) that reuse
     the loaded embedder."""
-    components = Components(Settings(data_dir=data_dir, **overrides))
-    components.__dict__["embeddings"] = embeddings  # ``embeddings`` is a cached_property
-    return components
+    return Components(Settings(data_dir=data_dir, **overrides), embeddings=embeddings)
 
 
 @pytest.fixture(scope="session")

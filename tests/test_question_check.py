@@ -135,14 +135,16 @@ class _Untouchable:
         raise AssertionError(f"the embedder was used ({name}) for a question that is invalid")
 
 
-@pytest.fixture
-def guarded_assistant(tmp_path, monkeypatch):
-    def no_backend(settings, kind):
+class _GuardedComponents(Components):
+    def build_backend(self, kind):
         raise AssertionError("a backend was built for a question that is invalid")
 
-    monkeypatch.setattr("assistant.backends.build_backend", no_backend)
-    components = Components(Settings(data_dir=tmp_path / "data", llm="llamacpp"))
-    components.__dict__["embeddings"] = _Untouchable()
+
+@pytest.fixture
+def guarded_assistant(tmp_path):
+    components = _GuardedComponents(
+        Settings(data_dir=tmp_path / "data", llm="llamacpp"), embeddings=_Untouchable()
+    )
     return Assistant(components=components)
 
 

@@ -274,12 +274,11 @@ def test_system_prompt_is_never_revealed(extras_assistant, question):
 
 
 @pytest.mark.integration
-def test_model_never_sees_the_instructions(monkeypatch, extras_components):
+def test_model_never_sees_the_instructions(extras_components):
     """With a chat model, the passages in its prompt are already neutralised."""
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     from assistant.api import Assistant
-    from assistant.backends.base import ChatBackend
 
     seen = []
 
@@ -288,11 +287,8 @@ def test_model_never_sees_the_instructions(monkeypatch, extras_components):
             seen.append(messages)
             yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
 
-    bot = Assistant(components=extras_components)
-    backend = ChatBackend(
-        "openai", RecordingChat(responses=["模型部署包括三个步骤[1]。"]), None, bot.settings
-    )
-    monkeypatch.setattr("assistant.backends.build_backend", lambda settings, kind: backend)
+    model = RecordingChat(responses=["模型部署包括三个步骤[1]。"])
+    bot = Assistant(components=extras_components.with_chat_model("openai", model))
     for question in (
         "模型部署包括哪些步骤？",
         "What does a model deployment need?",

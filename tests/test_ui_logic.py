@@ -311,8 +311,10 @@ def test_generation_request_checks():
 
 
 def test_gpt_demo_is_unavailable_without_model_or_key(tmp_path, monkeypatch):
-    settings = Settings(data_dir=tmp_path)
-    monkeypatch.setattr("assistant.backends.llamacpp_installed", lambda s: False)
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    # A configured GGUF that is not there: no local model, and no packaged one is looked for.
+    settings = Settings(data_dir=tmp_path, llm_model_path=tmp_path / "missing.gguf")
     demo = gpt.GPTDemo(settings)
     assert demo.engines() == []
     with pytest.raises(UsageError, match="OPENAI_API_KEY"):

@@ -67,9 +67,13 @@ def local_model_limits(settings: Settings):
     )
 
 
-def build_backend(settings: Settings, kind: LLMKind) -> Backend:
+def build_backend(settings: Settings, kind: LLMKind, *, chat_model=None) -> Backend:
+    """Backend ``kind``; ``chat_model`` (a LangChain chat model) replaces the one the settings
+    would build for a model backend."""
     if kind == "extractive":
         return ExtractiveBackend()
+    if chat_model is not None:
+        return ChatBackend(kind, chat_model, None, settings)
     if kind == "llamacpp":
         from .llamacpp_chat import LlamaCppChatModel, check_gguf
         from .packaged_models import packaged_qwen_path
