@@ -90,9 +90,10 @@ class Components:
     ):
         base = settings or Settings()
         self.settings = apply_overrides(base, overrides) if overrides else base
-        self._given_embeddings = embeddings
+        self._embeddings = embeddings  # built on first use when not given
         self.chat_models: dict[str, BaseChatModel] = dict(chat_models or {})
         self._lock = threading.Lock()
+        self._embeddings_lock = threading.Lock()
         self._knowledge_bases: dict[str, KnowledgeBase] = {}
         from index.keyword_tokens import use_dictionary_table
 
@@ -112,7 +113,7 @@ class Components:
         )
         return Components(
             settings,
-            embeddings=self._built_embeddings() if same_embedder else None,
+            embeddings=self._embeddings if same_embedder else None,
             chat_models=self.chat_models,
         )
 
@@ -120,20 +121,18 @@ class Components:
         """The same components, with backend ``kind`` answering through ``model``."""
         return Components(
             self.settings,
-            embeddings=self._built_embeddings(),
+            embeddings=self._embeddings,
             chat_models={**self.chat_models, kind: model},
         )
 
-    def _built_embeddings(self) -> FingerprintedEmbeddings | None:
-        """The embedder if one is loaded or given already (never builds one)."""
-        loaded = self.__dict__.get("embeddings")  # the cached_property's value, once built
-        return loaded if loaded is not None else self._given_embeddings
-
-    @cached_property
+    @property
     def embeddings(self) -> FingerprintedEmbeddings:
-        if self._given_embeddings is not None:
-            return self._given_embeddings
-        return build_embeddings(self.settings)
+        # Its own lock: two sessions asking at once build one embedder, and ``knowledge_base``
+        # asks for it while holding ``_lock``.
+        with self._embeddings_lock:
+            if self._embeddings is None:
+                self._embeddings = build_embeddings(self.settings)
+            return self._embeddings
 
     @cached_property
     def index_config(self) -> IndexConfig:

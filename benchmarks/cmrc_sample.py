@@ -11,8 +11,12 @@ from .cmrc import cmrc_path
 SAMPLE_PARAGRAPHS = 24
 
 
-def write_cmrc_sample(target: Path, paragraphs: int = SAMPLE_PARAGRAPHS) -> Path:
-    data = json.loads(cmrc_path().read_text(encoding="utf-8"))
+def write_cmrc_sample(
+    target: Path, paragraphs: int = SAMPLE_PARAGRAPHS, *, source: Path | None = None
+) -> Path:
+    """The first ``paragraphs`` paragraphs of the trial set at ``source`` (by default the one
+    beside the checkout), with all their questions, written to ``target``."""
+    data = json.loads((source or cmrc_path()).read_text(encoding="utf-8"))
     kept, count = [], 0
     for article in data["data"]:
         selected = []

@@ -23,8 +23,9 @@ def main() -> None:
 
     warm = []
     for _ in range(3):
-        other = Components(Settings(data_dir=fresh_dir("bench-idx-warm-")))
-        other.__dict__["embeddings"] = components.embeddings
+        other = Components(
+            Settings(data_dir=fresh_dir("bench-idx-warm-")), embeddings=components.embeddings
+        )
         seconds, _ = timed(lambda o=other: o.indexer().index_paths([corpus]))
         warm.append(seconds)
     row("survey index, warm (median of 3)", f"{median(warm):.2f} s", "goal < 3 s")
@@ -57,8 +58,11 @@ def main() -> None:
     row("CMRC 256 paragraphs: chunking", f"{n_chunks / seconds:.0f} chunks/s", f"{n_chunks} chunks")
 
     folder = write_paragraphs(docs, fresh_dir("bench-cmrc-docs-"))
-    cmrc = Components(Settings(data_dir=fresh_dir("bench-idx-cmrc-")), collection="cmrc-bench")
-    cmrc.__dict__["embeddings"] = components.embeddings
+    cmrc = Components(
+        Settings(data_dir=fresh_dir("bench-idx-cmrc-")),
+        embeddings=components.embeddings,
+        collection="cmrc-bench",
+    )
     seconds, report = timed(lambda: cmrc.indexer().index_paths([folder]))
     row(
         "CMRC 256 paragraphs: full indexing (embedding-bound)",

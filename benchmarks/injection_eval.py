@@ -88,9 +88,7 @@ def index_corpus(data_dir: Path, docs: list[dict], embeddings=None) -> Component
     folder.mkdir(parents=True, exist_ok=True)
     for doc in docs:
         (folder / doc["name"]).write_text(doc["text"], encoding="utf-8")
-    components = Components(Settings(data_dir=data_dir, llm="extractive"))
-    if embeddings is not None:
-        components.__dict__["embeddings"] = embeddings
+    components = Components(Settings(data_dir=data_dir, llm="extractive"), embeddings=embeddings)
     report = components.indexer().index_paths([folder, SOURCE_ROOT / "corpus"])
     assert not report.errors, report.errors
     return components

@@ -53,8 +53,11 @@ def _large_collection(base: Components) -> Components:
     take the benchmark tens of minutes on this CPU)."""
     from index.chunking import chunk_document
 
-    large = Components(Settings(data_dir=fresh_dir("bench-10k-")), collection="bench-10k")
-    large.__dict__["embeddings"] = base.embeddings
+    large = Components(
+        Settings(data_dir=fresh_dir("bench-10k-")),
+        embeddings=base.embeddings,
+        collection="bench-10k",
+    )
     docs, _ = load_cmrc()
     chunks = [c for d in docs for c in chunk_document(d, max_tokens=base.settings.chunk_max_tokens)]
     texts = [indexed_text(c.metadata["section"], c.page_content) for c in chunks]

@@ -1,5 +1,4 @@
-"""Command line: ``survey-assistant …``, ``python -m cli …`` and ``python -m assistant …``
-(contracts.md).
+"""Command line: ``survey-assistant …`` and ``python -m assistant …`` (contracts.md).
 
 Exit 0 on success, 2 on bad usage, 1 on other errors. Errors are one sentence on stderr; set
 ``ASSISTANT_DEBUG=1`` (or pass ``--debug``) to see the traceback as well.

@@ -63,11 +63,14 @@ class KnowledgeBase:
         self.config = config
         self.embeddings = embeddings
         self.collection = collection
-        self.data_dir: Path = config.data_dir
-        self.pointer = GenerationPointer(self.data_dir, collection)
+        self.pointer = GenerationPointer(config.data_dir, collection)
         self._chroma_base = chroma_collection_name(collection)
         self._readers: dict[int, IndexStores] = {}
         self._lock = threading.Lock()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.config.data_dir
 
     @property
     def signature(self) -> IndexSignature:

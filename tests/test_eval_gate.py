@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from sample_data import CMRC_SAMPLE
+from sample_data import CMRC_TRIAL
 
 from assistant.evaluation.gate import below_floors, load_floors
 from assistant.settings import SOURCE_ROOT
+from benchmarks.cmrc_sample import write_cmrc_sample
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -80,7 +81,8 @@ def test_frozen_survey_test_part_stays_above_floors(survey_data_dir):
 
 
 def test_cmrc_sample_stays_above_floors(tmp_path):
-    summary = _eval(tmp_path / "data", "--squad", str(CMRC_SAMPLE))
+    sample = write_cmrc_sample(tmp_path / "cmrc_sample.json", source=CMRC_TRIAL)
+    summary = _eval(tmp_path / "data", "--squad", str(sample))
     print("cmrc sample/extractive:", summary)
     assert below_floors(summary, load_floors()["cmrc_sample"]) == []
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sample_data import CMRC_SAMPLE, cmrc_sample
+from sample_data import CMRC_TRIAL, cmrc_trial
 
 from assistant.errors import UsageError
 from assistant.evaluation.dataset import read_faq_pairs, read_squad
@@ -182,7 +182,7 @@ def test_baseline_adds_the_change_of_every_metric(first_run, survey_data_dir, tm
 
 @pytest.mark.integration
 def test_squad_run_uses_its_own_collection(survey_data_dir, tmp_path):
-    trial = cmrc_sample()
+    trial = cmrc_trial()
     small = {
         "version": trial.get("version", ""),
         "data": [
@@ -243,7 +243,7 @@ def test_malformed_jsonl_exits_2_with_one_clear_line(tmp_path):
 @pytest.mark.integration
 def test_file_and_squad_together_is_a_usage_error(tmp_path):
     faq = write_jsonl(tmp_path / "five.jsonl", FIVE_ITEMS)
-    done = cli(tmp_path / "data", "eval", str(faq), "--squad", str(CMRC_SAMPLE))
+    done = cli(tmp_path / "data", "eval", str(faq), "--squad", str(CMRC_TRIAL))
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
 

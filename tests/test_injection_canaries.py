@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sample_data import cmrc_sample
+from sample_data import cmrc_trial
 
 from benchmarks.injection_eval import CANARY, PARTS, index_corpus, load_corpus
 
@@ -122,8 +122,7 @@ def test_the_rules_remove_nothing_from_the_survey_or_cmrc():
 
     survey = (ROOT / "corpus" / "ai_large_models_survey.md").read_text(encoding="utf-8")
     assert REMOVED not in neutralise_passage(survey)
-    # The in-repo sample; the full trial set and DRCD are measured by benchmarks.injection_eval.
-    data = cmrc_sample()
+    data = cmrc_trial()
     flagged = [
         p["context"][:60]
         for article in data["data"]

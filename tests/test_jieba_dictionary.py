@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sample_data import cmrc_sample_paragraphs
+from sample_data import cmrc_paragraphs
 
 from assistant.settings import SOURCE_ROOT
 from index.jieba_dictionary import FrequencyTable, tokenizer_on_table, write_table
@@ -46,7 +46,7 @@ def _texts() -> list[str]:
         "ＦＵＬＬ－ｗｉｄｔｈ　ＧＰＴ！？量子计算机的工作原理是什么？",
         "emoji 😀 and 中文混排 text, 北京大学生前来应聘",
     ]
-    paragraphs = cmrc_sample_paragraphs()
+    paragraphs = cmrc_paragraphs()[:60]
     texts += [p["context"] for p in paragraphs]
     texts += [qa["question"] for p in paragraphs for qa in p["qas"]]
     return texts

@@ -4,8 +4,8 @@ runs it).
 Layout only: one tab per file (``chat_tab``, ``library_tab``, ``demos_tab``, ``eval_tab``). The
 one Assistant is shared by every session (it is thread-safe); everything about a user lives in
 ``gr.State`` and in the components' values of that user's page. Gradio is imported inside the
-functions: ``server.serve`` has to point Gradio's temporary folder away from the source tree and the data
-directory before Gradio is imported.
+functions: ``server.serve`` has to point Gradio's temporary folder away from the source tree and
+the data directory before Gradio is imported.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ indexing them incrementally.
 The browser's ``file_types`` filter is a convenience, not a check: everything is checked here,
 cheapest first and before any parsing of the batch: the number of files, then each file's type
 by name and size by ``stat``, then its content with the same loader checks as the indexer
-(``assistant.documents.check_readable``: binary content under a text name, a fake PDF, a broken DOCX, bad
-encodings and parser time limits). One bad file is reported and the rest of the batch goes on.
+(``assistant.documents.check_readable``: binary content under a text name, a fake PDF, a broken
+DOCX, bad encodings and parser time limits). One bad file is reported and the rest of the batch goes on.
 """
 
 from __future__ import annotations
