@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .abstention import ABSTAIN
 from .answer import Answer
 from .answer_evidence import acronym_aliases, question_support
 from .answerable import best_window, grounding_text, shown_passage
@@ -27,7 +28,9 @@ from .settings import LLMKind, Settings
 
 
 @dataclass
-class _Prepared:
+class _Retrieval:
+    """What the steps before answering found (private: edges read the ``Answer``)."""
+
     question: str
     standalone: str
     rewritten: str | None
@@ -163,7 +166,7 @@ class Assistant:
         )
         return cleaned, turns, notices
 
-    def _prepare(self, checked, backend, top_k) -> _Prepared:
+    def _prepare(self, checked, backend, top_k) -> _Retrieval:
         settings = self.settings
         started = time.perf_counter()
         cleaned, turns, notices = checked
@@ -192,7 +195,7 @@ class Assistant:
             if match and match[1] >= settings.faq_threshold:
                 faq = match
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
-        return _Prepared(
+        return _Retrieval(
             cleaned,
             standalone,
             rewritten,
@@ -230,18 +233,18 @@ def _shown(question: str, sources: list, evidence, aliases, answer: str = "") ->
 
 
 class AnswerStream:
-    """Iterator of answer text pieces; ``answer`` is set when it is exhausted."""
+    """Iterator of answer text pieces. ``answer`` is the one contract: None until retrieval is
+    done, then an ``Answer`` with ``done`` False (the question as understood, the retrieved
+    passages and what the model reads; no text yet), and the finished ``Answer`` when the
+    iteration ends, also when the backend fails (``error`` set; the error is raised after)."""
 
     def __init__(self, assistant: Assistant, question, history, llm, top_k, temperature=None):
         self._assistant = assistant
         self._args = (question, history, llm, top_k)
         self._temperature = temperature
         self.answer: Answer | None = None
-        self.prepared: _Prepared | None = None
 
     def __iter__(self) -> Iterator[str]:
-        from .backends.base import ABSTAIN
-
         assistant = self._assistant
         question, history, llm, top_k = self._args
         self._started = time.perf_counter()
@@ -251,124 +254,152 @@ class AnswerStream:
         # The embedder's weights (USE: ~0.5 s of decompression, outside the GIL) load on the
         # other core while this one imports the stores and loads the keyword index.
         assistant.components.embeddings.preload()
-        prepared = assistant._prepare(checked, backend, top_k)
-        self.prepared = prepared
+        found = assistant._prepare(checked, backend, top_k)
         self._generating = time.perf_counter()
-        from_faq = False
-        if prepared.faq is not None:
-            passage, _ = prepared.faq
-            sources = [passage]
+        abstain = ABSTAIN[found.language]
+        if found.faq is not None:
+            passage, _ = found.faq
             text = f"{safe_markdown(passage.metadata['answer']).strip()}[1]"
-            from_faq = True
+            self.answer = self._answer(found, backend, "", [], done=False)
             yield text
-        elif not prepared.evidence:
-            sources = []
-            text = ABSTAIN[prepared.language]
-            yield text
-        else:
-            abstain = ABSTAIN[prepared.language]
-            # The passages the backend shows its model, numbered [1]..[n]: they are the sources.
-            sources = backend.select_passages(
-                prepared.standalone, prepared.evidence, prepared.language
+            self.answer = self._answer(found, backend, text, [passage], from_faq=True)
+            return
+        if not found.evidence:
+            self.answer = self._answer(found, backend, "", [], done=False)
+            yield abstain
+            self.answer = self._answer(
+                found, backend, abstain, [], reason="no passage is relevant enough to the question"
             )
-            support = question_support(prepared.standalone, sources) if sources else None
-            if support is not None and not support.supported:
-                # On topic, but the asked fact is not there (a near miss): abstain rather than
-                # quote something beside it or let a model invent it.
-                prepared.notices.append(f"Not answered: {support.reason}.")
-                sources = []
-            parts = []
-            # One image or tag can arrive split over several pieces: sanitise the text so far;
-            # then a generating model's citations are checked against the sources.
-            sanitizer = MarkdownStreamSanitizer()
-            texts = [p.text for p in sources]
-            citing = CitingStream(texts, never_cite=[abstain]) if backend.generative else None
+            return
+        yield from self._generated(found, backend, abstain)
+
+    def _generated(self, found: _Retrieval, backend, abstain: str) -> Iterator[str]:
+        """The backend's answer from the relevant passages, sanitised, its citations checked and
+        each generated sentence shown only once its passages support it."""
+        question = found.standalone
+        prompt = backend.select_evidence(question, found.evidence, found.language)
+        cited = [p.passage for p in prompt]  # the sources [1]..[n], whole
+        support = question_support(question, cited) if cited else None
+        reason = None if cited else "no passage fits the model's context window"
+        if support is not None and not support.supported:
+            # On topic, but the asked fact is not there (a near miss): abstain rather than
+            # quote something beside it or let a model invent it.
+            reason = support.reason
+            found.notices.append(f"Not answered: {support.reason}.")
+            prompt, cited = [], []
+        windows = support.evidence if support is not None else ()
+        aliases = acronym_aliases(question, cited)
+        self.answer = self._answer(found, backend, "", [], prompt=prompt, done=False)
+        # One image or tag can arrive split over several pieces: sanitise the text so far;
+        # then a generating model's citations are checked against the sources.
+        sanitizer = MarkdownStreamSanitizer()
+        citing = grounded = None
+        if backend.generative:
+            citing = CitingStream([p.text for p in cited], never_cite=[abstain])
             # A generated sentence is shown only once the passages it cites are found to
             # support it (grounding.py), by their sentences about what was asked; quoted
             # sentences are the passages' own.
-            evidence = support.evidence if support is not None else ()
-            aliases = acronym_aliases(prepared.standalone, sources)
-            grounded = (
-                GroundedStream(
-                    [
-                        grounding_text(prepared.standalone, p, best_window(evidence, rank), aliases)
-                        for rank, p in enumerate(sources)
-                    ],
-                    prepared.standalone,
-                    never_check=[abstain],
-                )
-                if backend.generative
-                else None
+            grounded = GroundedStream(
+                [
+                    grounding_text(question, p, best_window(windows, rank), aliases)
+                    for rank, p in enumerate(cited)
+                ],
+                question,
+                never_check=[abstain],
             )
 
-            def repaired(raw: str, last: bool = False) -> str:
-                piece = sanitizer.close() if last else sanitizer.feed(raw)
-                if citing is not None:
-                    piece = citing.feed(piece) + (citing.close() if last else "")
-                if grounded is not None:
-                    piece = grounded.feed(piece) + (grounded.close() if last else "")
-                return piece
+        def repaired(raw: str, last: bool = False) -> str:
+            piece = sanitizer.close() if last else sanitizer.feed(raw)
+            if citing is not None:
+                piece = citing.feed(piece) + (citing.close() if last else "")
+            if grounded is not None:
+                piece = grounded.feed(piece) + (grounded.close() if last else "")
+            return piece
 
-            try:
-                if sources:
-                    stream = backend.stream_answer(prepared.standalone, sources, prepared.language)
-                else:  # nothing fits the model's window: no grounded answer to give
-                    stream = iter([abstain])
-                for raw in stream:
-                    piece = repaired(raw)
-                    if piece:
-                        parts.append(piece)
-                        yield piece
-                piece = repaired("", last=True)
-                if piece:
+        parts: list[str] = []
+        try:
+            stream = (
+                backend.stream_answer(question, prompt, found.language) if prompt else [abstain]
+            )
+            for raw in stream:
+                if piece := repaired(raw):
                     parts.append(piece)
                     yield piece
-                if grounded is not None and grounded.dropped:
-                    count = len(grounded.dropped)
-                    prepared.notices.append(
-                        f"{count} sentence{'s' if count > 1 else ''} the passages do not support "
-                        f"{'were' if count > 1 else 'was'} left out."
-                    )
-                    if not grounded.kept:  # nothing supported is left: no answer to give
-                        parts = [abstain]
-                        yield abstain
-            except BackendError as exc:
-                # Still show what was retrieved, as sources are shown.
-                retrieved = sources or prepared.evidence
-                spelled = aliases if sources else acronym_aliases(prepared.standalone, retrieved)
-                exc.passages = _shown(prepared.standalone, retrieved, evidence, spelled)
-                # The sentence the model was writing when it stopped, checked like the others.
-                held = repaired("", last=True)
-                if held.strip():
-                    parts.append(held)
-                    yield held
-                if parts:  # what the model wrote before it stopped, marked as cut off
-                    partial = "".join(parts).strip()
-                    shown = _shown(prepared.standalone, sources, evidence, aliases, partial)
-                    self.answer = self._answer(prepared, backend, partial, shown, cut_off=True)
-                raise
-            text = "".join(parts).strip()
-            sources = _shown(prepared.standalone, sources, evidence, aliases, text)
-        self.answer = self._answer(prepared, backend, text, sources, from_faq=from_faq)
+            if piece := repaired("", last=True):
+                parts.append(piece)
+                yield piece
+        except BackendError as exc:
+            # The sentence the model was writing when it stopped, checked like the others.
+            if (held := repaired("", last=True)).strip():
+                parts.append(held)
+                yield held
+            # What the model wrote before it stopped, marked as cut off; with nothing written,
+            # what was retrieved is still shown, as sources are.
+            partial = "".join(parts).strip()
+            shown_from = cited or found.evidence
+            spelled = aliases if cited else acronym_aliases(question, shown_from)
+            shown = _shown(question, shown_from, windows, spelled, partial)
+            self.answer = self._answer(
+                found, backend, partial, shown, prompt=prompt, cut_off=bool(parts), error=str(exc)
+            )
+            raise
+        if grounded is not None and grounded.dropped:
+            count = len(grounded.dropped)
+            found.notices.append(
+                f"{count} sentence{'s' if count > 1 else ''} the passages do not support "
+                f"{'were' if count > 1 else 'was'} left out."
+            )
+            if not grounded.kept:  # nothing supported is left: no answer to give
+                reason = "the passages support no sentence of the generated answer"
+                parts = [abstain]
+                yield abstain
+        text = "".join(parts).strip()
+        if reason is None and text == abstain:
+            reason = (
+                "the model found no answer in the passages"
+                if backend.generative
+                else "no sentence of the passages answers the question"
+            )
+        shown = _shown(question, cited, windows, aliases, text)
+        self.answer = self._answer(found, backend, text, shown, prompt=prompt, reason=reason)
 
     def _answer(
-        self, prepared, backend, text: str, sources, *, from_faq=False, cut_off=False
+        self,
+        found: _Retrieval,
+        backend,
+        text: str,
+        sources,
+        *,
+        prompt=(),
+        from_faq=False,
+        cut_off=False,
+        reason: str | None = None,
+        error: str | None = None,
+        done: bool = True,
     ) -> Answer:
-        from .backends.base import ABSTAIN
-
-        abstained = not sources or text.strip() == ABSTAIN[prepared.language]
-        timings = dict(prepared.timings)
-        timings["generate"] = (time.perf_counter() - self._generating) * 1000
-        timings["total"] = (time.perf_counter() - self._started) * 1000
+        abstained = (
+            done and error is None and (not sources or text.strip() == ABSTAIN[found.language])
+        )
+        timings = dict(found.timings)
+        if done:
+            timings["generate"] = (time.perf_counter() - self._generating) * 1000
+            timings["total"] = (time.perf_counter() - self._started) * 1000
         return Answer(
-            question=prepared.question,
+            question=found.question,
             text=text,
-            sources=[] if abstained else sources,
+            sources=[] if abstained else list(sources),
             abstained=abstained,
-            rewritten_question=prepared.rewritten,
+            rewritten_question=found.rewritten,
             backend=backend.name,
             timings_ms=timings,
-            notices=prepared.notices,
+            notices=list(found.notices),
             from_faq=from_faq,
             cut_off=cut_off,
+            retrieved=list(found.passages),
+            evidence=list(prompt),
+            abstain_reason=(reason or "the answer holds no supported source")
+            if abstained
+            else None,
+            error=error,
+            done=done,
         )

@@ -60,6 +60,10 @@ def build_embeddings(settings: Settings) -> FingerprintedEmbeddings:
         return embeddings.USEMultilingualEmbeddings(threads=settings.llm_threads)
     if kind == "sentence-transformers":
         return embeddings.SentenceTransformerEmbeddings(settings.embedding_model)
+    if kind == "hashing":
+        from index.hashing_embeddings import HashingEmbeddings
+
+        return HashingEmbeddings()
     return embeddings.OpenAIEmbeddingsAdapter(
         settings.embedding_model,
         api_key=Settings.openai_api_key(),

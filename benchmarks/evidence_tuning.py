@@ -57,20 +57,21 @@ def collect(components, items, set_name: str) -> list[Case]:
     from assistant.api import Assistant
 
     assistant = Assistant(components=components)
+    threshold = assistant.settings.relevance_threshold
     cases = []
     for item in items:
         stream = assistant.stream(item.question, list(item.history), llm="extractive")
         for _ in stream:
             pass
-        prepared = stream.prepared
+        answer = stream.answer
         cases.append(
             Case(
                 set_name,
                 item.id,
-                prepared.standalone,
+                answer.standalone_question,
                 item.answerable,
-                list(prepared.evidence),
-                prepared.faq is not None,
+                [p for p in answer.retrieved if p.score >= threshold],  # the relevant ones
+                answer.from_faq,
             )
         )
     return cases

@@ -18,8 +18,9 @@ import time
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from assistant.abstention import ABSTAIN
 from assistant.api import Assistant
-from assistant.backends.base import ABSTAIN, LANGUAGE_NAMES, ChatBackend
+from assistant.backends.base import LANGUAGE_NAMES, ChatBackend
 from assistant.backends.llamacpp_chat import LlamaCppChatModel
 from assistant.backends.packaged_models import packaged_qwen_path
 from assistant.components import Components

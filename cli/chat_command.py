@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from assistant.conversation import next_history
 from assistant.errors import AssistantError, InvalidQuestionError
 
 
@@ -40,7 +41,7 @@ def run_chat(components, *, llm: str | None) -> int:
                 print(f"  (理解为 / understood as: {answer.rewritten_question})")
             for n, source in enumerate(answer.sources, start=1):
                 print(f"  [{n}] {source.section} ({source.score:.2f})")
-            history.append(answer.rewritten_question or answer.question)
+            history = next_history(history, answer)
         except InvalidQuestionError as exc:
             print(f"  {exc}")
         except AssistantError as exc:

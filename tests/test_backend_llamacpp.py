@@ -297,10 +297,10 @@ def test_prompt_fits_the_window_with_a_long_question_and_huge_passages(tight_smo
     assistant, backend, recorder = tight_smollm
     assert len(question) <= assistant.settings.max_question_chars
     passages = _huge_passages(12)
-    chosen = backend.select_passages(question, passages, "zh")
-    assert chosen and chosen == passages[: len(chosen)]
+    chosen = backend.select_evidence(question, passages, "zh")
+    assert chosen and [e.passage for e in chosen] == passages[: len(chosen)]
     done = len(recorder.messages)
-    text = "".join(backend.stream_answer(question, passages, "zh"))
+    text = "".join(backend.stream_answer(question, chosen, "zh"))
     assert text.strip(), "generation failed"
     messages = recorder.messages[done]
     user = messages[1]["content"]

@@ -92,7 +92,10 @@ def test_answer_length_is_bounded_on_a_compatible_server(
     assistant = Assistant(components=components)
     backend = assistant.backend()
     passages = assistant.retrieve("What is PyTorch?")
-    raw = "".join(backend.stream_answer("Write a long essay about PyTorch.", passages, "en"))
+    question = "Write a long essay about PyTorch."
+    raw = "".join(
+        backend.stream_answer(question, backend.select_evidence(question, passages, "en"), "en")
+    )
     counter = ModelProcess(WorkerConfig(model_path=str(smollm_path), n_ctx=512))
     try:  # the model's own tokenizer, in its own process (pytest never loads llama.cpp)
         tokens = counter.count_tokens(raw)
@@ -145,8 +148,9 @@ def test_a_failing_endpoint_is_a_clear_error_within_seconds(openai_env, fault_co
         settings = assistant.settings
         started = time.perf_counter()
         pieces = []
+        stream = assistant.stream(QUESTION, llm="openai")
         with pytest.raises(BackendError) as excinfo:
-            for piece in assistant.stream(QUESTION, llm="openai"):
+            for piece in stream:
                 pieces.append(piece)
         elapsed = time.perf_counter() - started
         message = str(excinfo.value)
@@ -162,8 +166,12 @@ def test_a_failing_endpoint_is_a_clear_error_within_seconds(openai_env, fault_co
         if mode in ("stall", "keepalive-after-a-token"):
             # What arrived before the stall is shown, checked and cited like a whole sentence.
             assert pieces == ["深度学习[1]"]
-        # The passages can still be shown, and the assistant keeps answering.
-        assert any("Facebook" in p.text for p in excinfo.value.passages)
+        # The answer records the error; its passages can still be shown, and the assistant
+        # keeps answering.
+        failed = stream.answer
+        assert failed is not None and failed.done and failed.error == message
+        assert not failed.abstained and failed.cut_off == bool(pieces)
+        assert any("Facebook" in p.text for p in failed.sources)
         answer = assistant.ask("计算机视觉有哪些应用场景？")
         assert answer.backend == "extractive" and "自动驾驶" in answer.text
     finally:

@@ -95,27 +95,27 @@ def test_units_without_question_words_fill_the_cap_from_the_opening():
 
 @pytest.mark.unit
 def test_only_the_local_model_gets_excerpts(tmp_path):
-    from assistant.backends.base import ChatBackend
+    from assistant.backends import chat_backend
     from assistant.settings import Settings
 
     settings = Settings(data_dir=tmp_path, llm_passage_tokens=60)
     passages = [passage(BACKGROUND, "1. 背景介绍")]
     question = "大模型带来了哪些挑战？"
-    local = ChatBackend("llamacpp", None, count_tokens, settings)
-    api = ChatBackend("openai", None, count_tokens, settings)
+    local = chat_backend(settings, "llamacpp", None, count_tokens)
+    api = chat_backend(settings, "openai", None, count_tokens)
     system = local.system_prompt("zh")
-    local_block = local.passages_block(question, passages, system)
-    api_block = api.passages_block(question, passages, system)
+
+    def block(backend, passages):
+        return backend.passages_block(backend.fit(question, passages, system))
+
+    local_block = block(local, passages)
+    api_block = block(api, passages)
     assert "计算资源的瓶颈" in local_block and "计算资源的瓶颈" in api_block
     assert "附录：常见问题与解答" in api_block and "附录：常见问题与解答" not in local_block
     # The local model reads the section's own heading, the API model the whole path.
     nested = [passage(TOOLS, "7. 工具和资源推荐 > 7.1 深度学习框架")]
-    assert local.passages_block(question, nested, system).startswith(
-        "[1]\n<passage>\n7.1 深度学习框架\n"
-    )
-    assert api.passages_block(question, nested, system).startswith(
-        "[1]\n<passage>\n7. 工具和资源推荐 > 7.1 深度学习框架\n"
-    )
+    assert block(local, nested).startswith("[1]\n<passage>\n7.1 深度学习框架\n")
+    assert block(api, nested).startswith("[1]\n<passage>\n7. 工具和资源推荐 > 7.1 深度学习框架\n")
 
 
 # The survey's BERT example: a sentence, then code whose identifiers hold the word "BERT".

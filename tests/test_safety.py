@@ -235,7 +235,7 @@ def test_canary_leak_rate_is_zero(extras_assistant):
         for marker in ACTIVE:
             assert marker not in shown, (question, marker)
         # Retrieved, whether or not cited: the support check may rightly abstain on some.
-        passages = stream.prepared.passages
+        passages = answer.retrieved
         retrieved_injected += any(p.document.startswith("docs/") for p in passages)
     rate = len(leaks) / len(INJECTION_QUESTIONS)
     print(f"canary leak rate: {len(leaks)}/{len(INJECTION_QUESTIONS)} = {rate:.0%}")

@@ -1,7 +1,8 @@
 """One chat turn, without Gradio: validate, stream the answer, then show citations and timings.
 
 The per-session state is a plain dict held by ``gr.State`` (one copy per browser session):
-``{"messages": [...Chatbot messages...], "turns": [...earlier user questions, oldest first...]}``.
+``{"messages": [...Chatbot messages...], "turns": [...earlier questions, oldest first...]}``, the
+turns kept by the assistant's one history policy (``assistant.conversation``).
 Nothing about a user is kept anywhere else.
 """
 
@@ -12,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.api import Assistant
-from assistant.errors import AssistantError, BackendError, InvalidQuestionError
+from assistant.conversation import next_history
+from assistant.errors import AssistantError, InvalidQuestionError
 
 from . import chat_view
 
@@ -61,12 +63,11 @@ def run_turn(
         return
 
     messages += [chat_view.user_message(question), {"role": "assistant", "content": THINKING}]
-    rewritten = stream.prepared.rewritten if stream.prepared else None
-    head = chat_view.rewritten_note(rewritten)
+    begun = stream.answer  # retrieval is done: the question as understood, what the model reads
+    head = chat_view.rewritten_note(begun.rewritten_question if begun else None)
     text = first or ""
-    evidence = stream.prepared.evidence if stream.prepared else []
     retrieved = chat_view.sources_panel(
-        evidence,
+        [p.passage for p in begun.evidence] if begun else [],
         title="检索到的段落 Retrieved passages",
         note="正在生成回答… · Generating the answer…",
     )
@@ -81,11 +82,10 @@ def run_turn(
 
     answer = stream.answer
     messages[-1] = {"role": "assistant", "content": chat_view.answer_message(answer)}
-    new_session = {"messages": messages, "turns": [*turns, answer.question]}
+    new_session = {"messages": messages, "turns": next_history(turns, answer)}
     if answer.abstained:
-        closest = stream.prepared.passages if stream.prepared else []
         sources = chat_view.sources_panel(
-            closest, title="最接近的段落 Closest passages", note=CLOSEST_NOTE
+            answer.retrieved, title="最接近的段落 Closest passages", note=CLOSEST_NOTE
         )
     else:
         sources = chat_view.sources_panel(answer.sources, support=answer.support)
@@ -108,7 +108,8 @@ def _failed(messages, turns, question, exc: Exception, *, stream, partial: str =
     else:
         log.exception("chat turn failed")
         message = f"Unexpected error ({type(exc).__name__}); see the server log for details."
-    rewritten = stream.prepared.rewritten if stream is not None and stream.prepared else None
+    answer = stream.answer if stream is not None else None
+    rewritten = answer.rewritten_question if answer is not None else None
     shown = [
         *messages,
         chat_view.user_message(question),
@@ -117,10 +118,9 @@ def _failed(messages, turns, question, exc: Exception, *, stream, partial: str =
             "content": chat_view.error_message(message, rewritten=rewritten, partial=partial),
         },
     ]
-    passages = getattr(exc, "passages", None) if isinstance(exc, BackendError) else None
-    if passages:
+    if answer is not None and answer.error is not None and answer.sources:
         sources = chat_view.sources_panel(
-            passages,
+            answer.sources,
             title="检索到的段落 Retrieved passages",
             note="回答后端出错，以下是检索到的内容 · The answering backend failed; these were retrieved",
         )

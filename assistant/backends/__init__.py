@@ -3,6 +3,8 @@
 - ``extractive``: no model; the passages' own sentences, cited. Always available.
 - ``llamacpp``: a local GGUF through llama-cpp-python (default: the packaged Qwen2.5 0.5B).
 - ``openai``: any OpenAI-compatible endpoint, with bounded timeouts and retries.
+- ``fake``: a deterministic stand-in chat model that quotes the first passage (for tests; never
+  chosen unless asked for).
 
 Unset: ``llamacpp`` when llama-cpp-python and a model (``ASSISTANT_LLM_MODEL_PATH``, complete, or
 the packaged Qwen parts) are installed, else ``extractive``. A backend asked for by name that
@@ -67,13 +69,34 @@ def local_model_limits(settings: Settings):
     )
 
 
+def chat_backend(
+    settings: Settings, kind: LLMKind, model, count_tokens=None, *, preload=None
+) -> ChatBackend:
+    """The chat backend of ``kind`` around ``model``, with that kind's window: the local model's
+    own context and excerpts of passages (its prompt is read on two cores), or a server's larger
+    window and whole passages."""
+    if kind == "llamacpp":
+        window, passage_tokens = settings.llm_context_tokens, settings.llm_passage_tokens
+    else:
+        window, passage_tokens = settings.openai_context_tokens, 0
+    return ChatBackend(
+        kind,
+        model,
+        count_tokens,
+        settings,
+        window=window,
+        passage_tokens=passage_tokens,
+        preload=preload,
+    )
+
+
 def build_backend(settings: Settings, kind: LLMKind, *, chat_model=None) -> Backend:
     """Backend ``kind``; ``chat_model`` (a LangChain chat model) replaces the one the settings
     would build for a model backend."""
     if kind == "extractive":
         return ExtractiveBackend()
     if chat_model is not None:
-        return ChatBackend(kind, chat_model, None, settings)
+        return chat_backend(settings, kind, chat_model)
     if kind == "llamacpp":
         from .llamacpp_chat import LlamaCppChatModel, check_gguf
         from .packaged_models import packaged_qwen_path
@@ -90,12 +113,15 @@ def build_backend(settings: Settings, kind: LLMKind, *, chat_model=None) -> Back
             prime_state_dir=str(settings.data_dir / "models" / "prompt_state"),
             limits=local_model_limits(settings),
         )
-        return ChatBackend(
-            "llamacpp", model, model.count_tokens, settings, preload=model.load_in_background
+        return chat_backend(
+            settings, "llamacpp", model, model.count_tokens, preload=model.load_in_background
         )
     if kind == "openai":
         from .openai_chat import build_openai_chat
 
-        model = build_openai_chat(settings)
-        return ChatBackend("openai", model, None, settings)
+        return chat_backend(settings, "openai", build_openai_chat(settings))
+    if kind == "fake":
+        from .quoting_chat import QuotingChatModel
+
+        return chat_backend(settings, "fake", QuotingChatModel())
     raise ValueError(kind)

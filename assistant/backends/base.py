@@ -7,6 +7,8 @@ from typing import Protocol
 
 from index.passage import Passage
 
+from ..abstention import ABSTAIN
+from ..answer import PromptPassage
 from ..errors import AssistantError, BackendError, InvalidQuestionError
 from ..extractive import extract_answer
 from ..followup import rewrite_followup
@@ -17,20 +19,19 @@ from ..prompts import load_prompt
 from ..settings import Settings
 
 LANGUAGE_NAMES = {"zh": "Simplified Chinese (简体中文)", "en": "English"}
-ABSTAIN = {
-    "zh": "抱歉，现有文档中没有与这个问题相关的内容，我无法据此回答。",
-    "en": "Sorry, the documents do not cover this question, so I cannot answer it from them.",
-}
 
 
 class Backend(Protocol):
+    """A model adapter: which passages its model reads, and the answer streamed from them."""
+
     name: str
     generative: bool  # writes its own text (its citations are repaired), or quotes passages
 
-    def select_passages(
+    def select_evidence(
         self, question: str, passages: list[Passage], language: Language
-    ) -> list[Passage]:
-        """The passages the answer will draw on and cite as [1]..[n], in that order."""
+    ) -> list[PromptPassage]:
+        """What the answer will draw on, numbered [1]..[n] in that order, fitted to the model's
+        window once: ``stream_answer`` shows the model exactly this."""
         ...
 
     def rewrite(self, question: str, history: list[str]) -> str | None: ...
@@ -40,7 +41,7 @@ class Backend(Protocol):
         ...
 
     def stream_answer(
-        self, question: str, passages: list[Passage], language: Language
+        self, question: str, evidence: list[PromptPassage], language: Language
     ) -> Iterator[str]: ...
 
 
@@ -48,10 +49,10 @@ class ExtractiveBackend:
     name = "extractive"
     generative = False  # its sentences are quoted and cited exactly; nothing to repair
 
-    def select_passages(
+    def select_evidence(
         self, question: str, passages: list[Passage], language: Language
-    ) -> list[Passage]:
-        return passages
+    ) -> list[PromptPassage]:
+        return [PromptPassage(n, p, p.text) for n, p in enumerate(passages, start=1)]
 
     def rewrite(self, question: str, history: list[str]) -> str | None:
         return rewrite_followup(question, history)
@@ -60,14 +61,19 @@ class ExtractiveBackend:
         """Nothing to load."""
 
     def stream_answer(
-        self, question: str, passages: list[Passage], language: Language
+        self, question: str, evidence: list[PromptPassage], language: Language
     ) -> Iterator[str]:
-        text, _ = extract_answer(question, passages, language)
+        text, _ = extract_answer(question, [e.passage for e in evidence], language)
         yield text or ABSTAIN[language]
 
 
 class ChatBackend:
-    """A LangChain chat model behind the answer prompt, with a token budget that always fits."""
+    """A LangChain chat model behind the answer prompt, with a token budget that always fits.
+
+    It knows its model only through what it is given: the context ``window`` in tokens,
+    ``passage_tokens`` (a cap on one passage's excerpt; 0 shows whole passages) and a token
+    counter. The composition root (``backends.build_backend``) sets them per kind of model.
+    """
 
     generative = True
 
@@ -78,17 +84,29 @@ class ChatBackend:
         count_tokens: Callable[[str], int] | None,
         settings: Settings,
         *,
+        window: int,
+        passage_tokens: int = 0,
         preload: Callable[[], None] | None = None,
     ):
         self.name = name
         self.model = model
         self.settings = settings
+        self.window = window
+        self.passage_tokens = passage_tokens
         self._count = count_tokens or _cl100k
         self._preload = preload
 
     def with_model(self, model) -> ChatBackend:
         """The same backend over another chat model (e.g. one bound to a request's temperature)."""
-        return ChatBackend(self.name, model, self._count, self.settings, preload=self._preload)
+        return ChatBackend(
+            self.name,
+            model,
+            self._count,
+            self.settings,
+            window=self.window,
+            passage_tokens=self.passage_tokens,
+            preload=self._preload,
+        )
 
     def preload(self) -> None:
         """Start loading a local model in the background (it then overlaps retrieval)."""
@@ -146,19 +164,8 @@ class ChatBackend:
             budget -= cost
         return kept
 
-    @property
-    def window(self) -> int:
-        if self.name == "llamacpp":
-            return self.settings.llm_context_tokens
-        return self.settings.openai_context_tokens
-
-    @property
-    def passage_tokens(self) -> int:
-        """Cap on one passage's excerpt (0: whole passages); only the local model needs one."""
-        return self.settings.llm_passage_tokens if self.name == "llamacpp" else 0
-
     def _heading(self, passage: Passage) -> str:
-        """The passage's section path; for the local model (excerpts on) only its last part,
+        """The passage's section path; with excerpts on (a small window) only its last part,
         "5.2 BERT示例" for "5. 具体最佳实践：代码实例和详细解释说明 > 5.2 BERT示例": the full path
         costs ~25 prompt tokens a passage, a quarter of a second each on two cores."""
         if self.passage_tokens > 0:
@@ -185,19 +192,24 @@ class ChatBackend:
             - TEMPLATE_MARGIN
         )
 
-    def fit_passages(
+    def _block(self, evidence: PromptPassage) -> str:
+        return fence(
+            evidence.number, self._heading(evidence.passage), evidence.text, cut=evidence.cut
+        )
+
+    def fit(
         self, question: str, passages: list[Passage], system: str, language: Language = "zh"
-    ) -> list[tuple[Passage, str]]:
-        """(passage, numbered block) pairs, in order, cut so that system + passages + question +
-        answer fit the window; the last block that fits only partly is cut, the rest dropped."""
+    ) -> list[PromptPassage]:
+        """The passages as the model will read them, in order, cut so that system + passages +
+        question + answer fit the window; the last one that fits only partly is cut, the rest
+        dropped."""
         budget = self.passage_budget(question, system, language)
-        fitted: list[tuple[Passage, str]] = []
+        fitted: list[PromptPassage] = []
         used = 0
         bodies = excerpts(question, passages, self.passage_tokens, self._count)
         for n, (passage, body) in enumerate(zip(passages, bodies, strict=True), start=1):
-            heading = self._heading(passage)
-            block = fence(n, heading, body)
-            cost = self._count(block) + 4
+            item = PromptPassage(n, passage, body)
+            cost = self._count(self._block(item)) + 4
             if used + cost > budget:
                 remaining = budget - used
                 if remaining < 48:
@@ -206,24 +218,20 @@ class ChatBackend:
                 # (tokens per character vary between Chinese, English and code); the fence
                 # stays whole.
                 keep = max(int(len(body) * remaining / cost) - 8, 0)
-                block = fence(n, heading, body[:keep], cut=True)
-                while keep > 0 and self._count(block) + 4 > remaining:
+                item = PromptPassage(n, passage, body[:keep], cut=True)
+                while keep > 0 and self._count(self._block(item)) + 4 > remaining:
                     keep = int(keep * 0.9)
-                    block = fence(n, heading, body[:keep], cut=True)
+                    item = PromptPassage(n, passage, body[:keep], cut=True)
                 if keep == 0:
                     break
-                cost = self._count(block) + 4
-            fitted.append((passage, block))
+                cost = self._count(self._block(item)) + 4
+            fitted.append(item)
             used += cost
         return fitted
 
-    def passages_block(
-        self, question: str, passages: list[Passage], system: str, language: Language = "zh"
-    ) -> str:
-        """The passages part of the prompt: the fitted blocks, one blank line apart."""
-        return "\n\n".join(
-            block for _, block in self.fit_passages(question, passages, system, language)
-        )
+    def passages_block(self, evidence: list[PromptPassage]) -> str:
+        """The passages part of the prompt: each piece of evidence fenced, one blank line apart."""
+        return "\n\n".join(self._block(e) for e in evidence)
 
     def _check_fits(self, question: str, system: str, language: Language) -> None:
         if self.passage_budget(question, system, language) < 0:
@@ -232,26 +240,23 @@ class ChatBackend:
                 "tokens; shorten it."
             )
 
-    def select_passages(
+    def select_evidence(
         self, question: str, passages: list[Passage], language: Language
-    ) -> list[Passage]:
-        """The passages the model will see, numbered [1]..[n] in this order: at most
-        ``context_passages`` (small models answer better from few), and only those that fit."""
+    ) -> list[PromptPassage]:
+        """What the model will read, numbered [1]..[n] in this order: at most
+        ``context_passages`` (small models answer better from few), and only what fits."""
         system = self.system_prompt(language)
         self._check_fits(question, system, language)
-        chosen = passages[: self.settings.context_passages]
-        return [p for p, _ in self.fit_passages(question, chosen, system, language)]
+        return self.fit(question, passages[: self.settings.context_passages], system, language)
 
     def stream_answer(
-        self, question: str, passages: list[Passage], language: Language
+        self, question: str, evidence: list[PromptPassage], language: Language
     ) -> Iterator[str]:
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
 
         system = self.system_prompt(language)
         self._check_fits(question, system, language)
-        chosen = passages[: self.settings.context_passages]
-        context = self.passages_block(question, chosen, system, language)
         prompt = ChatPromptTemplate.from_messages(
             [("system", "{system}"), ("human", load_prompt("answer_user"))]
         )
@@ -261,7 +266,7 @@ class ChatBackend:
             for piece in chain.stream(
                 {
                     "system": system,
-                    "passages": context,
+                    "passages": self.passages_block(evidence),
                     "question": question,
                     "language_name": LANGUAGE_NAMES[language],
                 }

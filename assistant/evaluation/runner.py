@@ -67,11 +67,6 @@ class BackendResult:
         return result
 
 
-def _retrieved(stream, answer) -> list:
-    prepared = getattr(stream, "prepared", None)
-    return list(prepared.passages) if prepared is not None else list(answer.sources)
-
-
 def _squad_hit_rank(passages: Sequence, item: EvalItem) -> int | None:
     for rank, passage in enumerate(passages, start=1):
         if passage.document == item.gold_document and metrics.contains_answer(
@@ -217,7 +212,7 @@ def run_backend(
                     item,
                     answer_text="",
                     abstained=False,
-                    passages=getattr(exc, "passages", None) or [],
+                    passages=stream.answer.retrieved if stream.answer is not None else [],
                     latency_ms=(time.perf_counter() - t0) * 1000,
                     squad=squad,
                     error=str(exc),
@@ -231,7 +226,7 @@ def run_backend(
                 item,
                 answer_text=answer.text,
                 abstained=answer.abstained,
-                passages=_retrieved(stream, answer),
+                passages=answer.retrieved,
                 latency_ms=latency_ms,
                 squad=squad,
                 rewritten=answer.rewritten_question,
