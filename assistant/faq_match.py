@@ -12,6 +12,7 @@ from collections import Counter
 
 import numpy as np
 
+from index import faq_vectors
 from index.passage import Passage
 
 _STRIP = re.compile(r"[\W_]+", re.UNICODE)
@@ -42,7 +43,16 @@ def best_faq_match(
         return None
     stored = [p.metadata["question"] for p in faqs]
     lexical = [bigram_f1(question, q) for q in stored]
-    vectors = np.asarray(embeddings.embed_documents([question, *stored]), dtype=np.float32)
+    # The stored questions' vectors were computed when they were indexed (index/faq_vectors.py);
+    # only the asked question is embedded here, and a record indexed before vectors were
+    # stored has its question embedded with it.
+    asked = np.asarray(embeddings.embed_documents([question])[0], dtype=np.float32)
+    kept = [faq_vectors.decode(p.metadata.get(faq_vectors.KEY)) for p in faqs]
+    kept = [v if v is not None and v.shape == asked.shape else None for v in kept]
+    missing = [q for q, v in zip(stored, kept, strict=True) if v is None]
+    fresh = iter(embeddings.embed_documents(missing) if missing else [])
+    rows = [v if v is not None else np.asarray(next(fresh), dtype=np.float32) for v in kept]
+    vectors = np.vstack([asked, *rows])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
     cosines = vectors[1:] @ vectors[0]
     # The embedder's own scale for two questions (USE: paraphrases 0.8-0.95, unrelated < 0.5).

@@ -12,7 +12,8 @@ from .retrieval import HybridSearcher
 
 class HybridRetriever(BaseRetriever):
     """Documents of ``HybridSearcher.search``, best first; metadata carries the calibrated
-    ``score`` (0-1), the ``keyword`` and ``dense`` signals, ``document`` and ``section``."""
+    ``score`` (0-1), the ``keyword`` and ``dense`` signals, ``document`` and ``section``.
+    ``invoke(query, k=3)`` asks for another number of documents than the retriever's ``k``."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -20,6 +21,6 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
-        return [p.to_document() for p in self.searcher.search(query, self.k)]
+        return [p.to_document() for p in self.searcher.search(query, k or self.k)]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from . import faq_vectors
 from .config import IndexConfig
 from .documents import indexed_text
 from .errors import DataDirError, IndexMismatchError
@@ -217,7 +218,17 @@ class ChunkCollection:
                 metadata = {k: v for k, v in chunk.metadata.items() if v is not None}
                 metadata["body_start"] = len(text) - len(chunk.page_content)
                 metadatas.append(metadata)
+            self._add_question_vectors(metadatas)
             self.langchain.add_texts(texts=texts, metadatas=metadatas, ids=[c.id for c in batch])
+
+    def _add_question_vectors(self, metadatas: list[dict]) -> None:
+        """Each FAQ record's question, embedded as the FAQ match compares it (faq_vectors.py)."""
+        asking = [m for m in metadatas if m.get("kind") == "faq" and m.get("question")]
+        if not asking:
+            return
+        vectors = self.langchain.embeddings.embed_documents([m["question"] for m in asking])
+        for metadata, vector in zip(asking, vectors, strict=True):
+            metadata[faq_vectors.KEY] = faq_vectors.encode(vector)
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
