@@ -23,6 +23,7 @@ from .errors import BackendError
 from .grounding import GroundedStream
 from .language import Language, detect_language
 from .question_check import check_history, check_question
+from .rewrite_step import standalone_question
 from .safety import MarkdownStreamSanitizer, neutralise_passage, safe_markdown
 from .settings import LLMKind, Settings
 
@@ -171,7 +172,7 @@ class Assistant:
         started = time.perf_counter()
         cleaned, turns, notices = checked
         timings: dict[str, float] = {}
-        rewritten = backend.rewrite(cleaned, turns) if turns else None
+        rewritten = standalone_question(cleaned, turns, backend)
         timings["rewrite"] = (time.perf_counter() - started) * 1000
         standalone = rewritten or cleaned
         t0 = time.perf_counter()

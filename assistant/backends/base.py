@@ -11,7 +11,6 @@ from ..abstention import ABSTAIN
 from ..answer import PromptPassage
 from ..errors import AssistantError, BackendError, InvalidQuestionError
 from ..extractive import extract_answer
-from ..followup import rewrite_followup
 from ..language import Language
 from ..passage_excerpt import excerpts
 from ..passage_fence import fence
@@ -34,7 +33,9 @@ class Backend(Protocol):
         window once: ``stream_answer`` shows the model exactly this."""
         ...
 
-    def rewrite(self, question: str, history: list[str]) -> str | None: ...
+    def model_rewrite(self, question: str, history: list[str]) -> str | None:
+        """A standalone form of a follow-up written by the backend's model; None without one."""
+        ...
 
     def preload(self) -> None:
         """Start loading what answering will need, without waiting for it."""
@@ -54,8 +55,8 @@ class ExtractiveBackend:
     ) -> list[PromptPassage]:
         return [PromptPassage(n, p, p.text) for n, p in enumerate(passages, start=1)]
 
-    def rewrite(self, question: str, history: list[str]) -> str | None:
-        return rewrite_followup(question, history)
+    def model_rewrite(self, question: str, history: list[str]) -> str | None:
+        return None  # no model: the heuristic rewriter (rewrite_step.py) is all there is
 
     def preload(self) -> None:
         """Nothing to load."""
@@ -113,12 +114,8 @@ class ChatBackend:
         if self._preload is not None:
             self._preload()
 
-    # The heuristic rewriter is exact for the common forms; the model is asked only when the
-    # heuristic found nothing and the question is short enough to be an elliptical follow-up.
-    def rewrite(self, question: str, history: list[str]) -> str | None:
-        heuristic = rewrite_followup(question, history)
-        if heuristic or not history or len(question) > 20:
-            return heuristic
+    def model_rewrite(self, question: str, history: list[str]) -> str | None:
+        """The model's standalone form of a follow-up (rewrite_step.py decides when to ask)."""
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
 
