@@ -207,7 +207,8 @@ def test_broken_model_file_is_a_clear_error_and_the_rest_works(
     message = str(excinfo.value)
     print(f"{kind}: {message}")
     assert time.perf_counter() - started < 5
-    assert stream.answer is None  # refused at start: no retrieval (it publishes an Answer), no model
+    # Refused at start: no retrieval (which publishes an Answer) and no model call.
+    assert stream.answer is None
     expected = {"missing": "does not exist", "truncated": "truncated", "not-gguf": "not a GGUF"}
     assert expected[kind] in message and path.name in message
     assert "ASSISTANT_LLM_MODEL_PATH" in message
