@@ -398,9 +398,7 @@ class AnswerStream:
             cut_off=cut_off,
             retrieved=list(found.passages),
             evidence=list(prompt),
-            abstain_reason=(reason or "the answer holds no supported source")
-            if abstained
-            else None,
+            abstain_reason=reason if abstained else None,
             error=error,
             done=done,
         )

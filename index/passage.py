@@ -44,5 +44,8 @@ class Passage:
         """The passage as LangChain's ``Document`` (for the retriever interface)."""
         from langchain_core.documents import Document
 
-        meta = dict(self.metadata, score=self.score, keyword=self.keyword, dense=self.dense)
+        from .faq_vectors import KEY  # the stored FAQ vector is the index's own, not the user's
+
+        meta = {k: v for k, v in self.metadata.items() if k != KEY}
+        meta.update(score=self.score, keyword=self.keyword, dense=self.dense)
         return Document(id=self.id, page_content=self.text, metadata=meta)

@@ -105,6 +105,21 @@ def build_components(data_dir: Path, embeddings, **overrides) -> Components:
     return Components(settings, embeddings=embeddings)
 
 
+def fake_chat(responses, *, seen=None, error=None):
+    """A FakeListChatModel (streams character by character) that records the prompts it gets."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    class RecordingChat(FakeListChatModel):
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            if seen is not None:
+                seen.append(messages)
+            if error is not None:
+                raise error
+            yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    return RecordingChat(responses=responses)
+
+
 @pytest.fixture(scope="session")
 def session_embeddings(request):
     """The packaged default embedder, loaded once (it takes seconds): the session's

@@ -10,25 +10,13 @@ import pytest
 
 pytest.register_assert_rewrite("answering_fixtures")
 
-from answering_fixtures import ABSTAIN_ZH  # noqa: E402
+from answering_fixtures import ABSTAIN_ZH, fake_chat  # noqa: E402
 
 from assistant.answer import Answer  # noqa: E402
 from assistant.api import Assistant  # noqa: E402
 from assistant.conversation import next_history  # noqa: E402
 
 pytest_plugins = ["answering_fixtures"]
-
-
-def _fake_chat(responses, *, seen=None):
-    from langchain_core.language_models.fake_chat_models import FakeListChatModel
-
-    class RecordingChat(FakeListChatModel):
-        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
-            if seen is not None:
-                seen.append(messages)
-            yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
-
-    return RecordingChat(responses=responses)
 
 
 def _answer(**fields) -> Answer:
@@ -91,7 +79,7 @@ def test_an_off_topic_abstention_says_why_and_keeps_the_closest(survey_assistant
 @pytest.mark.integration
 def test_a_model_abstention_has_its_own_reason(survey_components):
     assistant = Assistant(
-        components=survey_components.with_chat_model("openai", _fake_chat([ABSTAIN_ZH]))
+        components=survey_components.with_chat_model("openai", fake_chat([ABSTAIN_ZH]))
     )
     answer = assistant.ask("PyTorch是谁开发的？", llm="openai")
     assert answer.abstained and answer.abstain_reason == "the model found no answer in the passages"
@@ -103,7 +91,7 @@ def test_the_model_reads_exactly_the_evidence_on_the_answer(survey_components):
     """Passages are fitted to the window once: the prompt holds each piece of evidence's text,
     fenced under its number, and nothing else from the documents."""
     seen: list = []
-    model = _fake_chat(["PyTorch由Facebook开发[1]。"], seen=seen)
+    model = fake_chat(["PyTorch由Facebook开发[1]。"], seen=seen)
     assistant = Assistant(
         components=survey_components.with_chat_model("llamacpp", model),
         llm_context_tokens=900,  # a small window: passages are cut to fit it

@@ -93,3 +93,13 @@ def test_the_match_embeds_only_the_asked_question(faq_kb):
     again = best_faq_match("企鹅生活在哪里呢？", bare, embeddings)
     assert len(embeddings.embedded) == 3 and again[0].id == match[0].id
     assert again[1] == pytest.approx(match[1])
+
+
+@pytest.mark.integration
+def test_the_stored_vector_stays_out_of_langchain_documents(faq_kb):
+    from assistant.api import Assistant
+
+    components, _ = faq_kb
+    documents = Assistant(components=components).as_retriever(k=2).invoke("企鹅生活在哪里？")
+    assert documents and documents[0].metadata.get("question") == "企鹅生活在哪里？"
+    assert all(faq_vectors.KEY not in d.metadata for d in documents)
